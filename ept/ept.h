@@ -1,0 +1,31 @@
+/*
+ * A guest's EPT: the second-level tables that turn guest-physical addresses
+ * into host frames.  Built on the walker of mm/pt.h; every change that can
+ * take away a translation or a permission ends with an INVEPT of this EPTP.
+ *
+ * Invariant 3: only frames of the guest itself are ever mapped here; the
+ * audit (mm/audit.h) checks it.
+ */
+#ifndef KEYHOLE_EPT_H
+#define KEYHOLE_EPT_H
+
+#include <keyhole/types.h>
+#include "mm/pt.h"
+
+struct ept {
+	struct pt pt;
+};
+
+/* max_leaf_level: 3 with 1 GiB EPT pages, 2 with 2 MiB ones only, else 1. */
+int ept_init(struct ept *ept, int max_leaf_level, bool ad_bits);
+void ept_destroy(struct ept *ept);
+/* prot: PT_R | PT_W | PT_X.  Errors as pt_map(); memory type WB. */
+int ept_map(struct ept *ept, u64 gpa, mfn_t mfn, u64 size, unsigned int prot);
+int ept_unmap(struct ept *ept, u64 gpa, u64 size);
+int ept_protect(struct ept *ept, u64 gpa, u64 size, unsigned int prot);
+int ept_translate(const struct ept *ept, u64 gpa, u64 *hpa, unsigned int *prot, int *level);
+int ept_split(struct ept *ept, u64 gpa, int level);
+/* The value for the VMCS EPT_POINTER field. */
+static inline u64 ept_pointer(const struct ept *ept) { return ept->pt.ctx; }
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * The audit (see audit.h).  It walks every leaf of every root; a large leaf
+ * costs one look at the frame table's per-2 MiB protected counts, so a full
+ * audit of a direct map made of 1 GiB and 2 MiB leaves is cheap.
+ */
+#include <keyhole/log.h>
+#include <keyhole/vm.h>
+#include "lib/string.h"
+#include "mm/audit.h"
+#include "mm/dmap.h"
+#include "mm/fixmap.h"
+#include "mm/frame.h"
+#include "mm/hostmm.h"
+
+struct walk {
+	struct audit_report *rep;
+	unsigned int cpu;
+	u16 owner; /* audit_ept: the guest's owner id */
+};
+
+static void record(struct audit_report *rep, unsigned int cpu, u64 va, mfn_t mfn, int level)
+{
+	if (rep->findings < AUDIT_MAX_REPORTED)
+		rep->first[rep->findings] = (struct audit_finding){ cpu, va, mfn, level };
+	rep->findings++;
+}
+
+static int host_leaf(void *arg, u64 va, u64 pa, int level, unsigned int prot)
+{
+	struct walk *w = arg;
+	u64 n = pt_level_size(level) >> PAGE_SHIFT;
+
+	(void)prot;
+	if (!frames_any_protected(pa_to_mfn(pa), n))
+		return 0;
+	for (u64 i = 0; i < n; i++) {
+		mfn_t mfn = _mfn(mfn_x(pa_to_mfn(pa)) + i);
+		if (!frame_is_protected(mfn))
+			continue;
+		if (level == 1 && fixmap_slot_maps(w->cpu, va, mfn))
+			continue;
+		record(w->rep, w->cpu, va + (i << PAGE_SHIFT), mfn, level);
+	}
+	return 0;
+}
+
+unsigned int audit_host(struct audit_report *rep)
+{
+	struct audit_report local;
+	const u64 *tmpl = pt_table(hostmm_shared_pt()->root_pa);
+	unsigned int fix_index = pt_index(arch_fixmap_base(), PT_LEVELS);
+
+	if (!rep)
+		rep = &local;
+	memset(rep, 0, sizeof(*rep));
+	for (unsigned int cpu = 0; cpu < hostmm_ncpus(); cpu++) {
+		const struct pt *pt = hostmm_cpu_pt(cpu);
+		const u64 *root = pt_table(pt->root_pa);
+		struct walk w = { rep, cpu, 0 };
+
+		for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+			if (i != fix_index && root[i] != tmpl[i]) {
+				rep->drifted_roots++;
+				break;
+			}
+		}
+		pt_for_each_leaf(pt, host_leaf, &w);
+	}
+	return rep->findings + rep->drifted_roots;
+}
+
+static int ept_leaf(void *arg, u64 gpa, u64 pa, int level, unsigned int prot)
+{
+	struct walk *w = arg;
+	u64 n = pt_level_size(level) >> PAGE_SHIFT;
+
+	(void)prot;
+	for (u64 i = 0; i < n; i++) {
+		mfn_t mfn = _mfn(mfn_x(pa_to_mfn(pa)) + i);
+		if (frame_owner(mfn) != w->owner)
+			record(w->rep, 0, gpa + (i << PAGE_SHIFT), mfn, level);
+	}
+	return 0;
+}
+
+unsigned int audit_ept(const struct vm *vm, struct audit_report *rep)
+{
+	struct audit_report local;
+
+	if (!rep)
+		rep = &local;
+	memset(rep, 0, sizeof(*rep));
+	struct walk w = { rep, 0, vm->mem.owner };
+	pt_for_each_leaf(&vm->ept.pt, ept_leaf, &w);
+	return rep->findings;
+}
+
+void audit_log(const char *what, const struct audit_report *rep)
+{
+	if (rep->drifted_roots)
+		log_err("audit: %s: %u CPU roots differ from the shared template", what, rep->drifted_roots);
+	for (unsigned int i = 0; i < rep->findings && i < AUDIT_MAX_REPORTED; i++)
+		log_err("audit: %s: frame %#lx reachable at %#lx (cpu %u, level %d)", what,
+			mfn_x(rep->first[i].mfn), rep->first[i].va, rep->first[i].cpu, rep->first[i].level);
+	if (rep->findings > AUDIT_MAX_REPORTED)
+		log_err("audit: %s: ... %u findings in all", what, rep->findings);
+}
+
+bool audit_dmap_reaches(mfn_t mfn)
+{
+	u64 va = (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn));
+
+	for (unsigned int cpu = 0; cpu < hostmm_ncpus(); cpu++)
+		if (pt_translate(hostmm_cpu_pt(cpu), va, NULL, NULL, NULL) == 0)
+			return true;
+	return false;
+}

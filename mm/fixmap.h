@@ -1,0 +1,48 @@
+/*
+ * The fixmap window: a few per-CPU virtual pages, each of which maps one
+ * frame at a time.  This is how keyhole touches a protected frame, which the
+ * direct map does not reach: map it into a slot, access it, unmap it.  A map
+ * is one PTE store; an unmap is one PTE store and one INVLPG on this CPU.
+ *
+ * The gmap slots are used as a stack (like Linux's kmap_local): fixmap_push()
+ * takes the next free slot, fixmap_pop() must release the top one.  A slot is
+ * never overwritten: mapping a busy slot is refused and logged (-EBUSY).
+ */
+#ifndef KEYHOLE_MM_FIXMAP_H
+#define KEYHOLE_MM_FIXMAP_H
+
+#include <keyhole/types.h>
+#include "mm/arch.h"
+
+#define FIX_GMAP_SLOTS 8
+
+enum fixmap_slot {
+	FIX_GMAP_FIRST,
+	FIX_GMAP_LAST = FIX_GMAP_FIRST + FIX_GMAP_SLOTS - 1,
+	FIX_SCRUB, /* zeroing a protected frame on its way out of a guest */
+	FIX_NR,
+};
+
+static inline u64 fix_to_virt(enum fixmap_slot slot)
+{
+	return arch_fixmap_base() + (u64)slot * PAGE_SIZE;
+}
+
+/* Maps mfn at a named slot of this CPU.  -EBUSY (logged) if the slot is in use. */
+int fixmap_set(enum fixmap_slot slot, mfn_t mfn, void **va);
+/* Unmaps a named slot.  -EINVAL (harmless) if it was not mapped. */
+int fixmap_clear(enum fixmap_slot slot);
+
+/* Maps mfn at the next free gmap slot.  -EBUSY (logged) when all are in use. */
+int fixmap_push(mfn_t mfn, void **va);
+/* Unmaps the top gmap slot, which va must be.  -EINVAL (logged): not the top, not a slot. */
+int fixmap_pop(void *va);
+
+/* Slots of this CPU in use (invariant 2: zero at every VM entry). */
+unsigned int fixmap_busy(unsigned int cpu);
+/* Is the slot at va on cpu mapped to mfn right now?  (For the audit.) */
+bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn);
+/* Forgets every mapping (after a test resets the machine). */
+void fixmap_reset(void);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * Physical frames: who owns each one, whether it is protected, and an
+ * allocator of contiguous runs over the usable RAM of the boot memory map.
+ *
+ * The frame table has one small entry per 4 KiB frame from 0 to the end of
+ * RAM, and lives in RAM itself (the first usable run big enough, taken at
+ * init).  Beside it, a count of protected frames per 2 MiB lets the audit skip
+ * large mappings that cannot reach a protected frame.
+ *
+ * Invariant 4: a frame that leaves a guest is zeroed before it can be handed
+ * out again.  frames_free() scrubs guest frames; frames_alloc() returns
+ * zeroed frames to everybody.
+ */
+#ifndef KEYHOLE_MM_FRAME_H
+#define KEYHOLE_MM_FRAME_H
+
+#include <keyhole/types.h>
+
+enum frame_owner {
+	FRAME_FREE = 0,
+	FRAME_RESERVED = 1, /* firmware, boot modules, MMIO holes inside RAM */
+	FRAME_HV = 2,       /* keyhole itself: image, tables, heap */
+	FRAME_GUEST0 = 3,   /* guest N owns FRAME_GUEST0 + N */
+};
+
+#define FRAME_MAX_GUESTS 64
+static inline u16 frame_owner_guest(unsigned int id) { return (u16)(FRAME_GUEST0 + id); }
+static inline bool frame_owner_is_guest(u16 owner) { return owner >= FRAME_GUEST0; }
+
+/* A physical range, as the memory map gives it. */
+struct mm_range {
+	u64 base;
+	u64 len;
+};
+
+/*
+ * Builds the frame table.  ram: the usable RAM ranges (in any order, may touch);
+ * reserved: ranges inside RAM that must never be handed out (the hypervisor
+ * image, boot modules, the boot page tables).  -EINVAL for an empty or absurd
+ * map, -ENOMEM when no run of RAM can hold the table.
+ */
+int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_range *reserved, unsigned int nres);
+
+/* n contiguous zeroed frames for owner.  -EINVAL (n == 0, bad owner), -ENOMEM. */
+int frames_alloc(u64 n, u16 owner, mfn_t *out);
+/* The same, starting at a frame number that is a multiple of align (a power of two). */
+int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out);
+/*
+ * Returns n frames from one owner to the free pool, zeroing them first if a
+ * guest owned them.  -EINVAL: out of RAM, free already, owners differ, or a
+ * frame is still protected (unprotect first); nothing is freed then.
+ */
+int frames_free(mfn_t first, u64 n);
+
+bool frame_is_ram(mfn_t mfn);
+u16 frame_owner(mfn_t mfn);
+bool frame_is_protected(mfn_t mfn);
+/* Only mm/gmap.c changes protection, after the direct map has changed. */
+void frame_set_protected(mfn_t mfn, bool protected);
+/* Any protected frame in [first, first + n)?  Fast for 2 MiB-aligned runs. */
+bool frames_any_protected(mfn_t first, u64 n);
+/* The frame has been zeroed since its owner last had it: free() need not zero it again. */
+void frame_mark_clean(mfn_t mfn);
+
+/* One past the last RAM frame. */
+u64 frames_limit(void);
+u64 frames_free_count(void);
+/* Calls fn for each maximal run of RAM frames (for the direct map). */
+int frames_for_each_ram_run(int (*fn)(void *arg, mfn_t first, u64 n), void *arg);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * Host page tables: the direct map, the image and the per-CPU roots with
+ * their fixmap tables (see hostmm.h for the layout).
+ *
+ * The shared tables are a `struct pt` whose root is a template: its entries
+ * are copied into every CPU's root once, at init.  Afterwards only the tables
+ * below the root change (splits and holes in the direct map), which every
+ * root sees; the audit checks that the copied root entries never drift.
+ */
+#include <keyhole/log.h>
+#include <keyhole/panic.h>
+#include "mm/arch.h"
+#include "mm/dmap.h"
+#include "mm/fixmap.h"
+#include "mm/frame.h"
+#include "mm/hostmm.h"
+#include "mm/pte.h"
+
+static bool host_present(u64 e)
+{
+	return e & PTE_P;
+}
+
+static u64 host_make_table(u64 pa)
+{
+	/* Tables allow everything; the leaves decide. */
+	return pa | PTE_P | PTE_W;
+}
+
+static u64 host_make_leaf(u64 pa, unsigned int prot, int level)
+{
+	u64 e = pa | PTE_P;
+
+	if (prot & PT_W)
+		e |= PTE_W;
+	if (!(prot & PT_X))
+		e |= PTE_NX;
+	if (prot & PT_G)
+		e |= PTE_G;
+	if (level > 1)
+		e |= PTE_PS;
+	return e;
+}
+
+static unsigned int host_prot(u64 e)
+{
+	return PT_R | ((e & PTE_W) ? PT_W : 0) | ((e & PTE_NX) ? 0 : PT_X) | ((e & PTE_G) ? PT_G : 0);
+}
+
+/*
+ * One INVLPG per leaf removed or changed: it drops the whole TLB entry, large
+ * or small.  Only this CPU is flushed; with more than one CPU running, a
+ * change to the shared tables needs a shootdown here (off the hot path: the
+ * fixmap, the hot path, is per-CPU).
+ */
+static void host_flush(struct pt *pt, u64 va, int level)
+{
+	(void)pt;
+	(void)level;
+	arch_flush_va(va);
+}
+
+static const struct pt_format host_format = {
+	.name = "host",
+	.present = host_present,
+	.make_table = host_make_table,
+	.make_leaf = host_make_leaf,
+	.prot = host_prot,
+	.flush = host_flush,
+	.va_limit = 1ULL << 47,
+	.canonical_upper = true,
+};
+
+static struct pt shared;
+static struct pt cpu_pt[MAX_CPUS];
+static u64 fixmap_pt_pa[MAX_CPUS];
+static unsigned int ncpus;
+
+#define DMAP_PROT (PT_R | PT_W | PT_G)
+
+static int map_ram_run(void *arg, mfn_t first, u64 n)
+{
+	(void)arg;
+	return pt_map(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(first)), mfn_to_pa(first),
+		      n << PAGE_SHIFT, DMAP_PROT);
+}
+
+/* A private chain root -> PDPT -> PD -> PT for this CPU's fixmap window. */
+static int build_cpu_root(unsigned int cpu)
+{
+	struct pt *pt = &cpu_pt[cpu];
+	u64 fix = arch_fixmap_base();
+	int r = pt_init(pt, &host_format, 3, FRAME_HV);
+
+	if (r)
+		return r;
+	u64 *root = pt_table(pt->root_pa);
+	const u64 *tmpl = pt_table(shared.root_pa);
+	for (int i = 0; i < PT_ENTRIES; i++)
+		root[i] = tmpl[i];
+	if (host_present(root[pt_index(fix, 4)]))
+		panic("hostmm: the fixmap window shares a root entry with the direct map or image");
+
+	/* Map one page into the window to make the chain, then empty the slot. */
+	mfn_t probe;
+	r = frames_alloc(1, FRAME_HV, &probe);
+	if (r)
+		return r;
+	r = pt_map(pt, fix, mfn_to_pa(probe), PAGE_SIZE, PT_R | PT_W);
+	if (!r) {
+		u64 *t = pt_table(pt->root_pa);
+		for (int l = 4; l > 1; l--)
+			t = pt_table(pt_entry_pa(t[pt_index(fix, l)]));
+		fixmap_pt_pa[cpu] = virt_to_phys(t);
+		t[pt_index(fix, 1)] = 0;
+		arch_flush_va(fix);
+	}
+	frames_free(probe, 1);
+	return r;
+}
+
+int hostmm_init(unsigned int n, const struct hostmm_section *image, unsigned int nsections)
+{
+	int r;
+
+	if (n == 0 || n > MAX_CPUS || !ALIGNED(arch_fixmap_base(), SZ_2M))
+		return -EINVAL;
+	fixmap_reset();
+	r = pt_init(&shared, &host_format, 3, FRAME_HV);
+	if (r)
+		return r;
+	r = frames_for_each_ram_run(map_ram_run, NULL);
+	for (unsigned int i = 0; !r && i < nsections; i++)
+		r = pt_map(&shared, image[i].va, image[i].pa, image[i].size, image[i].prot | PT_G);
+	for (unsigned int cpu = 0; !r && cpu < n; cpu++)
+		r = build_cpu_root(cpu);
+	if (r) {
+		log_err("hostmm: building the host page tables failed (%d)", r);
+		return r;
+	}
+	ncpus = n;
+	return 0;
+}
+
+void hostmm_activate(unsigned int cpu)
+{
+	arch_load_root(cpu_pt[cpu].root_pa);
+}
+
+unsigned int hostmm_ncpus(void)
+{
+	return ncpus;
+}
+
+const struct pt *hostmm_cpu_pt(unsigned int cpu)
+{
+	return &cpu_pt[cpu];
+}
+
+struct pt *hostmm_shared_pt(void)
+{
+	return &shared;
+}
+
+u64 *hostmm_fixmap_ptes(unsigned int cpu)
+{
+	return pt_table(fixmap_pt_pa[cpu]);
+}
+
+u64 hostmm_fixmap_pte(mfn_t mfn)
+{
+	/* WB, writable, not executable, not global: a slot is private and short-lived. */
+	return host_make_leaf(mfn_to_pa(mfn), PT_R | PT_W, 1);
+}
+
+static int check_frames(mfn_t mfn, u64 n)
+{
+	if (n == 0 || mfn_x(mfn) + n < mfn_x(mfn) || mfn_x(mfn) + n > frames_limit())
+		return -EINVAL;
+	for (u64 i = 0; i < n; i++)
+		if (!frame_is_ram(_mfn(mfn_x(mfn) + i)))
+			return -EINVAL;
+	return 0;
+}
+
+int direct_map_remove(mfn_t mfn, u64 n)
+{
+	int r = check_frames(mfn, n);
+
+	if (r)
+		return r;
+	return pt_unmap(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), n << PAGE_SHIFT);
+}
+
+int direct_map_restore(mfn_t mfn, u64 n)
+{
+	int r = check_frames(mfn, n);
+
+	if (r)
+		return r;
+	return pt_map(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), mfn_to_pa(mfn),
+		      n << PAGE_SHIFT, DMAP_PROT);
+}
+
+bool direct_map_reaches(mfn_t mfn)
+{
+	return pt_translate(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), NULL, NULL, NULL) == 0;
+}

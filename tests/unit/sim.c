@@ -1,0 +1,358 @@
+/*
+ * The simulated machine: physical memory, the MMU view of the core's
+ * windows, the arch recorder, panic and log capture (see sim.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <keyhole/log.h>
+#include <keyhole/panic.h>
+#include "mm/arch.h"
+#include "mm/hostmm.h"
+#include "mm/pte.h"
+#include "ept/ept_hw.h"
+#include "sim.h"
+#include "test.h"
+
+struct sim_counters sim;
+unsigned int sim_cpu;
+char sim_panic_msg[512];
+
+static int memfd = -1;
+static u8 *bus; /* raw view of all of physical memory */
+
+/* ---- arch interface ---- */
+
+static void sync_range(u64 base, u64 size, u64 start, u64 end);
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+void arch_flush_va(u64 va)
+{
+	sim.flush_va++;
+	sim.last_flush_va = va;
+	if (!sim.root)
+		return;
+	/* Superset of INVLPG: re-walk the whole 1 GiB around va (any leaf holding va lies inside). */
+	u64 s = ALIGN_DOWN(va, SZ_1G);
+	if (va >= SIM_DMAP_BASE && va < SIM_DMAP_BASE + SIM_RAM_BYTES)
+		sync_range(SIM_DMAP_BASE, SIM_RAM_BYTES, s, s + SZ_1G);
+	if (va >= SIM_FIXMAP_BASE && va < SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES)
+		sync_range(SIM_FIXMAP_BASE, SIM_FIXMAP_BYTES, SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES);
+}
+
+static void sync_all(void)
+{
+	sync_range(SIM_DMAP_BASE, SIM_RAM_BYTES, SIM_DMAP_BASE, SIM_DMAP_BASE + SIM_RAM_BYTES);
+	sync_range(SIM_FIXMAP_BASE, SIM_FIXMAP_BYTES, SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES);
+}
+
+void arch_flush_all(void)
+{
+	sim.flush_all++;
+	if (sim.root)
+		sync_all();
+}
+
+void arch_load_root(u64 root_pa)
+{
+	sim.load_root++;
+	sim.root = root_pa;
+	sync_all();
+}
+
+void arch_invept(u64 eptp)
+{
+	sim.invept++;
+	sim.last_invept = eptp;
+}
+
+unsigned int arch_cpu_id(void)
+{
+	return sim_cpu;
+}
+
+u64 arch_dmap_base(void)
+{
+	return SIM_DMAP_BASE;
+}
+
+u64 arch_fixmap_base(void)
+{
+	return SIM_FIXMAP_BASE;
+}
+
+/* ---- the MMU view ---- */
+
+struct run {
+	u64 va, end, pa;
+	int prot; /* -1: hole */
+};
+
+static void apply(struct run *r)
+{
+	if (r->end == r->va)
+		return;
+	void *p;
+	if (r->prot < 0)
+		p = mmap((void *)r->va, r->end - r->va, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	else
+		p = mmap((void *)r->va, r->end - r->va, r->prot, MAP_SHARED | MAP_FIXED, memfd, (off_t)r->pa);
+	if (p == MAP_FAILED)
+		die("sim: mmap");
+}
+
+/*
+ * Re-creates [start, end) of a window from the current root: one mmap per
+ * run of leaves that are contiguous in physical memory, one per run of holes.
+ */
+static void sync_range(u64 base, u64 size, u64 start, u64 end)
+{
+	struct run cur = { start, start, 0, -1 };
+
+	if (start < base)
+		start = base;
+	if (end > base + size)
+		end = base + size;
+	cur.va = cur.end = start;
+	for (u64 va = start; va < end;) {
+		u64 pa, e;
+		int level;
+		u64 step;
+		struct run next;
+
+		if (sw_walk_host(sim.root, va, &pa, &level, &e) == 0) {
+			step = pt_level_size(level) - (va & (pt_level_size(level) - 1));
+			int prot = PROT_READ | ((e & PTE_W) ? PROT_WRITE : 0);
+			if (pa + step > SIM_RAM_BYTES) {
+				fprintf(stderr, "sim: %#llx maps %#llx, beyond simulated RAM\n",
+					(unsigned long long)va, (unsigned long long)pa);
+				exit(2);
+			}
+			next = (struct run){ va, 0, pa, prot };
+		} else {
+			step = pt_level_size(level) - (va & (pt_level_size(level) - 1));
+			next = (struct run){ va, 0, 0, -1 };
+		}
+		if (va + step > end || va + step < va)
+			step = end - va;
+		bool joins = cur.prot == next.prot && (cur.prot < 0 || cur.pa + (cur.end - cur.va) == next.pa);
+		if (!joins) {
+			apply(&cur);
+			cur = next;
+			cur.end = va;
+		}
+		cur.end += step;
+		va += step;
+	}
+	apply(&cur);
+}
+
+/* ---- software walkers (independent of mm/pt.c) ---- */
+
+static u64 rd(u64 pa)
+{
+	return *(u64 *)(bus + pa);
+}
+
+/* Returns 0 and the leaf, or -1 with *level = the level whose entry was not present. */
+int sw_walk_host(u64 root_pa, u64 va, u64 *pa, int *level, u64 *entry)
+{
+	u64 table = root_pa;
+
+	for (int l = 4; l >= 1; l--) {
+		int shift = 12 + 9 * (l - 1);
+		u64 e = rd(table + ((va >> shift) & 511) * 8);
+		*level = l;
+		if (!(e & PTE_P))
+			return -1;
+		u64 addr = e & PTE_ADDR_MASK;
+		if (l == 1 || (e & PTE_PS)) {
+			u64 mask = (1ULL << shift) - 1;
+			*pa = (addr & ~mask) | (va & mask);
+			if (entry)
+				*entry = e;
+			return 0;
+		}
+		table = addr;
+	}
+	return -1;
+}
+
+int sw_walk_ept(u64 eptp, u64 gpa, u64 *pa, int *level, u64 *entry)
+{
+	u64 table = eptp & PTE_ADDR_MASK;
+
+	for (int l = 4; l >= 1; l--) {
+		int shift = 12 + 9 * (l - 1);
+		u64 e = rd(table + ((gpa >> shift) & 511) * 8);
+		*level = l;
+		if (!(e & EPT_RWX))
+			return -1;
+		u64 addr = e & PTE_ADDR_MASK;
+		if (l == 1 || (e & EPT_LARGE)) {
+			u64 mask = (1ULL << shift) - 1;
+			*pa = (addr & ~mask) | (gpa & mask);
+			if (entry)
+				*entry = e;
+			return 0;
+		}
+		table = addr;
+	}
+	return -1;
+}
+
+/* ---- machine set-up ---- */
+
+void *sim_phys(u64 pa)
+{
+	return bus + pa;
+}
+
+void sim_reset(void)
+{
+	if (memfd < 0) {
+		memfd = memfd_create("keyhole-sim-ram", 0);
+		if (memfd < 0)
+			die("sim: memfd_create");
+	}
+	if (ftruncate(memfd, 0) || ftruncate(memfd, (off_t)SIM_RAM_BYTES))
+		die("sim: ftruncate");
+	if (!bus) {
+		bus = mmap(NULL, SIM_RAM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, memfd, 0);
+		if (bus == MAP_FAILED)
+			die("sim: mmap bus");
+	}
+	memset(&sim, 0, sizeof(sim));
+	sim_cpu = 0;
+	/* The early boot map: all of RAM in the direct-map window, no fixmap. */
+	struct run all = { SIM_DMAP_BASE, SIM_DMAP_BASE + SIM_RAM_BYTES, 0, PROT_READ | PROT_WRITE };
+	struct run fix = { SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES, 0, -1 };
+	apply(&all);
+	apply(&fix);
+	sim_log_clear();
+}
+
+void sim_boot_standard(void)
+{
+	static const struct mm_range ram[] = {
+		{ 0x1000, 0x9f000 - 0x1000 },
+		{ 0x100000, 0x80000000 - 0x100000 },
+		{ 0x100000000, 0x80000000 },
+	};
+	static const struct mm_range res[] = { { SIM_IMAGE_PA, SIM_IMAGE_BYTES } };
+	static const struct hostmm_section img[] = {
+		{ SIM_IMAGE_VA, SIM_IMAGE_PA, 0x100000, PT_R | PT_X },
+		{ SIM_IMAGE_VA + 0x100000, SIM_IMAGE_PA + 0x100000, 0x100000, PT_R | PT_W },
+	};
+
+	if (frames_init(ram, 3, res, 1) || hostmm_init(2, img, 2)) {
+		fprintf(stderr, "sim: the standard machine did not boot\n");
+		exit(2);
+	}
+	hostmm_activate(0);
+}
+
+/* ---- panic, log, faults ---- */
+
+static jmp_buf *panic_jmp;
+jmp_buf test_abort_jmp;
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sim_panic_msg, sizeof(sim_panic_msg), fmt, ap);
+	va_end(ap);
+	if (panic_jmp)
+		longjmp(*panic_jmp, 1);
+	fprintf(stderr, "unexpected PANIC: %s\n", sim_panic_msg);
+	test_fail(__FILE__, __LINE__, "unexpected panic");
+	longjmp(test_abort_jmp, 1);
+}
+
+int test_expect_panic(void (*fn)(void *), void *arg)
+{
+	jmp_buf j;
+	jmp_buf *saved = panic_jmp;
+
+	sim_panic_msg[0] = 0;
+	if (setjmp(j)) {
+		panic_jmp = saved;
+		return 1;
+	}
+	panic_jmp = &j;
+	fn(arg);
+	panic_jmp = saved;
+	return 0;
+}
+
+static char logbuf[1 << 16];
+static size_t loglen;
+
+void kh_log(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	char line[512];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (getenv("KEYHOLE_UNIT_VERBOSE"))
+		fprintf(stderr, "  log[%d]: %s\n", level, line);
+	size_t n = strlen(line);
+	if (loglen + n + 2 >= sizeof(logbuf))
+		loglen = 0;
+	memcpy(logbuf + loglen, line, n);
+	loglen += n;
+	logbuf[loglen++] = '\n';
+	logbuf[loglen] = 0;
+}
+
+bool sim_log_contains(const char *needle)
+{
+	return strstr(logbuf, needle) != NULL;
+}
+
+void sim_log_clear(void)
+{
+	loglen = 0;
+	logbuf[0] = 0;
+}
+
+static sigjmp_buf fault_jmp;
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+bool sim_faults(const volatile void *va)
+{
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	bool faulted = false;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(fault_jmp, 1))
+		faulted = true;
+	else
+		(void)*(const volatile u8 *)va;
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
