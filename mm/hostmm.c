@@ -60,7 +60,7 @@ static void host_flush(struct pt *pt, u64 va, int level)
 	arch_flush_va(va);
 }
 
-static const struct pt_format host_format = {
+const struct pt_format host_format = {
 	.name = "host",
 	.present = host_present,
 	.make_table = host_make_table,

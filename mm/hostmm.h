@@ -22,6 +22,9 @@
 
 #define MAX_CPUS 8
 
+/* The x86-64 page-table format, for struct pt. */
+extern const struct pt_format host_format;
+
 struct hostmm_section {
 	u64 va, pa, size;
 	unsigned int prot; /* PT_R | PT_W | PT_X */

@@ -32,6 +32,7 @@ static u8 *bus; /* raw view of all of physical memory */
 /* ---- arch interface ---- */
 
 static void sync_range(u64 base, u64 size, u64 start, u64 end);
+static void install_fault_handler(void);
 
 static void die(const char *what)
 {
@@ -244,6 +245,7 @@ void sim_reset(void)
 	apply(&all);
 	apply(&fix);
 	sim_log_clear();
+	install_fault_handler();
 }
 
 void sim_boot_standard(void)
@@ -334,25 +336,69 @@ void sim_log_clear(void)
 	logbuf[0] = 0;
 }
 
+/*
+ * Page faults in the windows.  Hardware never caches a not-present entry, so
+ * a fault first re-walks the tables (a mapping made since the last flush is
+ * found and the access retried); only a real hole is a fault, which
+ * sim_faults() catches and anything else reports and aborts.
+ */
 static sigjmp_buf fault_jmp;
+static volatile int fault_armed;
 
-static void on_segv(int sig)
+static bool in_window(u64 a, u64 base, u64 size)
 {
+	return a >= base && a - base < size;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	u64 a = (u64)(uintptr_t)si->si_addr;
+	u64 pa;
+	int level;
+
 	(void)sig;
-	siglongjmp(fault_jmp, 1);
+	(void)uc;
+	if (sim.root && (in_window(a, SIM_DMAP_BASE, SIM_RAM_BYTES) || in_window(a, SIM_FIXMAP_BASE, SIM_FIXMAP_BYTES)) &&
+	    sw_walk_host(sim.root, a, &pa, &level, NULL) == 0) {
+		u64 s = ALIGN_DOWN(a, SZ_1G);
+		if (in_window(a, SIM_DMAP_BASE, SIM_RAM_BYTES))
+			sync_range(SIM_DMAP_BASE, SIM_RAM_BYTES, s, s + SZ_1G);
+		else
+			sync_range(SIM_FIXMAP_BASE, SIM_FIXMAP_BYTES, SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES);
+		return; /* retry the access */
+	}
+	if (fault_armed)
+		siglongjmp(fault_jmp, 1);
+	static const char msg[] = "sim: unexpected page fault (a hole in the direct map or fixmap?)\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	abort();
+}
+
+static void install_fault_handler(void)
+{
+	static bool done;
+	struct sigaction sa = { 0 };
+
+	if (done)
+		return;
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	done = true;
 }
 
 bool sim_faults(const volatile void *va)
 {
-	struct sigaction sa = { .sa_handler = on_segv }, old;
 	bool faulted = false;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old);
 	if (sigsetjmp(fault_jmp, 1))
 		faulted = true;
-	else
+	else {
+		fault_armed = 1;
 		(void)*(const volatile u8 *)va;
-	sigaction(SIGSEGV, &old, NULL);
+	}
+	fault_armed = 0;
 	return faulted;
 }

@@ -1,0 +1,167 @@
+/* The frame table and allocator: ownership, runs, alignment, scrubbing, bad input. */
+#include <string.h>
+#include "sim.h"
+#include "test.h"
+
+static const struct mm_range small_ram[] = { { 0x100000, 0x1000000 } }; /* 16 MiB at 1 MiB */
+
+TEST(frames_init_marks_ram_and_reserved)
+{
+	struct mm_range res = { 0x200000, 0x1800 }; /* unaligned end: rounds outward */
+
+	EXPECT_EQ(frames_init(small_ram, 1, &res, 1), 0);
+	EXPECT_EQ(frames_limit(), 0x1100000 >> 12);
+	EXPECT(!frame_is_ram(_mfn(0xff)));
+	EXPECT(frame_is_ram(_mfn(0x100)));
+	EXPECT_EQ(frame_owner(_mfn(0x200)), FRAME_RESERVED);
+	EXPECT_EQ(frame_owner(_mfn(0x201)), FRAME_RESERVED);
+	EXPECT_EQ(frame_owner(_mfn(0x202)), FRAME_FREE);
+	EXPECT(frame_is_ram(_mfn(0x200))); /* reserved RAM stays RAM (direct-mapped) */
+	/* the table itself went to the lowest RAM and belongs to keyhole */
+	EXPECT_EQ(frame_owner(_mfn(0x100)), FRAME_HV);
+	EXPECT_EQ(frame_owner(_mfn(0x100000)), FRAME_RESERVED); /* beyond RAM */
+}
+
+TEST(frames_init_rejects_bad_maps)
+{
+	struct mm_range wrap = { ~0ULL - 0x1000, 0x10000 };
+	struct mm_range empty = { 0x100000, 0 };
+	struct mm_range huge = { 0, 1ULL << 50 };
+
+	EXPECT_EQ(frames_init(small_ram, 0, NULL, 0), -EINVAL);
+	EXPECT_EQ(frames_init(&wrap, 1, NULL, 0), -EINVAL);
+	EXPECT_EQ(frames_init(&empty, 1, NULL, 0), -EINVAL);
+	EXPECT_EQ(frames_init(&huge, 1, NULL, 0), -EINVAL);
+	EXPECT_EQ(frames_init(small_ram, 1, &wrap, 1), -EINVAL);
+	struct mm_range all = small_ram[0];
+	EXPECT_EQ(frames_init(small_ram, 1, &all, 1), -ENOMEM);
+	EXPECT(sim_log_contains("no RAM run"));
+}
+
+TEST(frames_alloc_contiguous_and_zeroed)
+{
+	mfn_t a, b;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	memset(sim_phys(0x800000), 0xaa, 0x100000); /* garbage left by firmware */
+	u64 before = frames_free_count();
+	EXPECT_EQ(frames_alloc(300, FRAME_HV, &a), 0);
+	EXPECT_EQ(frames_free_count(), before - 300);
+	for (u64 i = 0; i < 300; i++) {
+		EXPECT_EQ(frame_owner(_mfn(mfn_x(a) + i)), FRAME_HV);
+		const u8 *p = sim_phys(mfn_to_pa(a) + i * PAGE_SIZE);
+		EXPECT(p[0] == 0 && p[4095] == 0);
+	}
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &b), 0);
+	EXPECT(mfn_x(b) < mfn_x(a) || mfn_x(b) >= mfn_x(a) + 300);
+	EXPECT_EQ(frames_alloc_aligned(512, 512, frame_owner_guest(1), &b), 0);
+	EXPECT_EQ(mfn_x(b) % 512, 0);
+}
+
+TEST(frames_alloc_bad_input)
+{
+	mfn_t a;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	u64 before = frames_free_count();
+	EXPECT_EQ(frames_alloc(0, FRAME_HV, &a), -EINVAL);
+	EXPECT_EQ(frames_alloc(1, FRAME_FREE, &a), -EINVAL);
+	EXPECT_EQ(frames_alloc(1, FRAME_RESERVED, &a), -EINVAL);
+	EXPECT_EQ(frames_alloc(1, frame_owner_guest(FRAME_MAX_GUESTS), &a), -EINVAL);
+	EXPECT_EQ(frames_alloc_aligned(1, 3, FRAME_HV, &a), -EINVAL);
+	EXPECT_EQ(frames_alloc(before + 1, FRAME_HV, &a), -ENOMEM);
+	EXPECT_EQ(frames_free_count(), before);
+}
+
+TEST(frames_exhaustion_and_reuse)
+{
+	mfn_t a, b;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	u64 n = frames_free_count();
+	EXPECT_EQ(frames_alloc(n, FRAME_HV, &a), 0);
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &b), -ENOMEM);
+	EXPECT_EQ(frames_free(_mfn(mfn_x(a) + 7), 1), 0);
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &b), 0);
+	EXPECT_EQ(mfn_x(b), mfn_x(a) + 7);
+}
+
+TEST(frames_free_scrubs_guest_frames)
+{
+	mfn_t g, h;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	EXPECT_EQ(frames_alloc(4, frame_owner_guest(0), &g), 0);
+	memset(sim_phys(mfn_to_pa(g)), 0x5a, 4 * PAGE_SIZE);
+	EXPECT_EQ(frames_free(g, 4), 0);
+	/* invariant 4: zero at once, before anybody can have the frames */
+	const u8 *p = sim_phys(mfn_to_pa(g));
+	for (u64 i = 0; i < 4 * PAGE_SIZE; i++)
+		if (p[i]) {
+			EXPECT(p[i] == 0);
+			break;
+		}
+	/* keyhole's own frames are zeroed on the way out instead */
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &h), 0);
+	memset(sim_phys(mfn_to_pa(h)), 0x77, PAGE_SIZE);
+	EXPECT_EQ(frames_free(h, 1), 0);
+	EXPECT_EQ(*(u8 *)sim_phys(mfn_to_pa(h)), 0x77);
+	mfn_t again;
+	EXPECT_EQ(frames_alloc_aligned(1, 1, frame_owner_guest(2), &again), 0);
+	EXPECT_EQ(*(u8 *)sim_phys(mfn_to_pa(again)), 0);
+}
+
+TEST(frames_free_bad_input_changes_nothing)
+{
+	mfn_t a, b;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	EXPECT_EQ(frames_alloc(2, FRAME_HV, &a), 0);
+	EXPECT_EQ(frames_alloc(2, frame_owner_guest(0), &b), 0);
+	u64 before = frames_free_count();
+	EXPECT_EQ(frames_free(a, 0), -EINVAL);
+	EXPECT_EQ(frames_free(_mfn(frames_limit()), 1), -EINVAL);
+	EXPECT_EQ(frames_free(_mfn(~0ULL), 2), -EINVAL);
+	EXPECT_EQ(frames_free(_mfn(0x200), 1), -EINVAL);       /* never allocated */
+	EXPECT_EQ(frames_free(_mfn(0), 1), -EINVAL);           /* reserved */
+	if (mfn_x(b) == mfn_x(a) + 2)
+		EXPECT_EQ(frames_free(a, 4), -EINVAL);          /* owners differ */
+	frame_set_protected(b, true);
+	EXPECT_EQ(frames_free(b, 2), -EINVAL);                 /* still protected */
+	EXPECT_EQ(frames_free_count(), before);
+	EXPECT_EQ(frame_owner(a), FRAME_HV);
+	EXPECT_EQ(frames_free(a, 2), 0);
+	EXPECT_EQ(frames_free(a, 2), -EINVAL);                 /* twice */
+}
+
+static void protect_hv_frame(void *arg)
+{
+	frame_set_protected(*(mfn_t *)arg, true);
+}
+
+TEST(frames_protect_only_guest_frames)
+{
+	mfn_t a;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &a), 0);
+	EXPECT(test_expect_panic(protect_hv_frame, &a));
+	EXPECT(strstr(sim_panic_msg, "no guest owns") != NULL);
+}
+
+TEST(frames_protected_summary)
+{
+	mfn_t g;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	EXPECT_EQ(frames_alloc_aligned(1024, 512, frame_owner_guest(0), &g), 0);
+	EXPECT(!frames_any_protected(g, 1024));
+	frame_set_protected(_mfn(mfn_x(g) + 700), true);
+	EXPECT(frames_any_protected(g, 1024));
+	EXPECT(!frames_any_protected(g, 512));        /* the other 2 MiB */
+	EXPECT(frames_any_protected(_mfn(mfn_x(g) + 700), 1));
+	EXPECT(!frames_any_protected(_mfn(mfn_x(g) + 701), 10));
+	frame_set_protected(_mfn(mfn_x(g) + 700), true); /* idempotent: counted once */
+	frame_set_protected(_mfn(mfn_x(g) + 700), false);
+	EXPECT(!frames_any_protected(g, 1024));
+}
