@@ -22,6 +22,8 @@ HV_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
 UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -I. -Itests/unit -DKEYHOLE_HOSTED
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
+TEST_SUITES :=
+
 # Sources of the portable core, built for both the hypervisor and the tests.
 CORE_SRCS := mm/frame.c mm/pt.c mm/hostmm.c mm/fixmap.c mm/gmap.c mm/audit.c ept/ept.c lib/string.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -51,11 +53,15 @@ unit-san: $(BUILD)/unit/keyhole-unit-san
 	@ASAN_OPTIONS=detect_leaks=1:allow_user_segv_handler=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/unit/keyhole-unit-san
 
 unit: $(BUILD)/unit/keyhole-unit $(BUILD)/unit/keyhole-unit-san
-	@tools/run-suites.sh unit "unit" $(BUILD)/unit/keyhole-unit "unit (asan+ubsan)" $(BUILD)/unit/keyhole-unit-san
+	@tools/run-suites.sh unit unit-plain "$(MAKE) -s --no-print-directory unit-plain" \
+		unit-san "$(MAKE) -s --no-print-directory unit-san"
 
-# Every suite that exists; mk/*.mk add theirs to TEST_SUITES.
+# Every suite: each is a make target that ends with "N passed, N failed".
+# mk/*.mk append theirs.
+TEST_SUITES := unit-plain unit-san $(TEST_SUITES)
+
 test: deps
-	@$(MAKE) --no-print-directory unit
+	@tools/run-suites.sh "make test" $(foreach t,$(TEST_SUITES),$(t) "$(MAKE) -s --no-print-directory $(t)")
 
 clean:
 	rm -rf $(BUILD)

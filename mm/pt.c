@@ -116,7 +116,8 @@ static bool range_scan(const struct pt *pt, u64 table_pa, int level, u64 va, u64
 	return want_all;
 }
 
-int pt_split(struct pt *pt, u64 va, int level)
+/* pt_split() without the final flush_done: for callers that flush once at their end. */
+static int split_leaf(struct pt *pt, u64 va, int level)
 {
 	u64 *t = pt_table(pt->root_pa);
 	int l = PT_LEVELS;
@@ -146,9 +147,16 @@ int pt_split(struct pt *pt, u64 va, int level)
 	/* Same translation either way; the flush drops the large TLB entry. */
 	*slot = pt->fmt->make_table(table_pa);
 	pt->fmt->flush(pt, ALIGN_DOWN(va, pt_level_size(level)), level);
-	if (pt->fmt->flush_done)
-		pt->fmt->flush_done(pt);
 	return 0;
+}
+
+int pt_split(struct pt *pt, u64 va, int level)
+{
+	int r = split_leaf(pt, va, level);
+
+	if (!r && pt->fmt->flush_done)
+		pt->fmt->flush_done(pt);
+	return r;
 }
 
 /* Splits large leaves until a leaf boundary falls at va (va may be 0 == 2^64: nothing to do). */
@@ -166,7 +174,7 @@ static int split_at(struct pt *pt, u64 va)
 		}
 		if (!pt->fmt->present(e) || ALIGNED(va, pt_level_size(l)))
 			return 0;
-		int r = pt_split(pt, va, l);
+		int r = split_leaf(pt, va, l);
 		if (r)
 			return r;
 	}

@@ -11,7 +11,7 @@
 #include "sim.h"
 #include "test.h"
 
-extern jmp_buf test_abort_jmp;
+extern sigjmp_buf test_abort_jmp;
 
 static struct unit_test *head, **tail = &head;
 static int current_failed;
@@ -33,7 +33,7 @@ static void run_one(struct unit_test *t)
 {
 	current_failed = 0;
 	sim_reset();
-	if (!setjmp(test_abort_jmp))
+	if (!sigsetjmp(test_abort_jmp, 1))
 		t->fn();
 }
 

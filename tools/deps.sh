@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages keyhole uses, only those that are missing.
+# As root it runs apt-get itself (apt-get update first, only when something
+# is missing); otherwise it prints the exact command to run and fails.
+set -eu
+
+PACKAGES=(
+	gcc make binutils                                 # the hypervisor, the unit tests
+	gnu-efi                                           # BOOTX64.EFI
+	qemu-system-x86 ovmf                              # the UEFI path
+	bochs bochsbios vgabios bochs-term                # VT-x with EPT, emulated
+	grub-pc-bin grub-common xorriso mtools dosfstools # the ISO and USB images
+	newlib-source                                     # the test guest's C library
+	clang                                             # libFuzzer
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "keyhole: missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "keyhole: not root, so not installing them. Run:"
+	echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "keyhole: installed ${missing[*]}"
