@@ -183,7 +183,7 @@
 	X(GUEST_IDTR_BASE, 0x6818)                                     \
 	X(GUEST_DR7, 0x681a)                                           \
 	X(GUEST_RSP, 0x681c)                                           \
-	X(GUEST_RIP, 0x681c)                                           \
+	X(GUEST_RIP, 0x681e)                                           \
 	X(GUEST_RFLAGS, 0x6820)                                        \
 	X(GUEST_PENDING_DBG_EXCEPTIONS, 0x6822)                        \
 	X(GUEST_SYSENTER_ESP, 0x6824)                                  \
@@ -194,7 +194,7 @@
 	/* natural-width host-state fields */                          \
 	X(HOST_CR0, 0x6c00)                                            \
 	X(HOST_CR3, 0x6c02)                                            \
-	X(HOST_CR4, 0x6804)                                            \
+	X(HOST_CR4, 0x6c04)                                            \
 	X(HOST_FS_BASE, 0x6c06)                                        \
 	X(HOST_GS_BASE, 0x6c08)                                        \
 	X(HOST_TR_BASE, 0x6c0a)                                        \
