@@ -1,0 +1,163 @@
+/*
+ * Hypercalls (see hypercall.h).  Every access to guest memory goes through
+ * gmap, a page at a time, so the diagnostic calls exercise exactly the path
+ * a real device model would take to a protected frame.
+ */
+#include <keyhole/hypercall.h>
+#include <keyhole/kh_checksum.h>
+#include <keyhole/log.h>
+#include <keyhole/vm.h>
+#include "hv/hypercall.h"
+#include "lib/string.h"
+#include "mm/audit.h"
+
+const char *hypercall_name(u64 nr)
+{
+	switch (nr) {
+	case KH_HC_NOP: return "NOP";
+	case KH_HC_EXIT: return "EXIT";
+	case KH_HC_ENABLE_MEM_PROTECTED: return "ENABLE_MEM_PROTECTED";
+	case KH_HC_MEM_SHARE: return "MEM_SHARE";
+	case KH_HC_MEM_UNSHARE: return "MEM_UNSHARE";
+	case KH_HC_DIAG_READ8: return "DIAG_READ8";
+	case KH_HC_DIAG_FILL: return "DIAG_FILL";
+	case KH_HC_DIAG_CHECKSUM: return "DIAG_CHECKSUM";
+	case KH_HC_DIAG_COPY: return "DIAG_COPY";
+	case KH_HC_DIAG_IN_DMAP: return "DIAG_IN_DMAP";
+	case KH_HC_DIAG_DIRTY: return "DIAG_DIRTY";
+	}
+	return "unknown";
+}
+
+/* Is [gpa, gpa + len) non-empty, at most KH_DIAG_MAX_LEN and inside guest memory? */
+static bool diag_range_ok(const struct vm *vm, u64 gpa, u64 len)
+{
+	mfn_t m;
+
+	if (len == 0 || len > KH_DIAG_MAX_LEN || gpa + len < gpa)
+		return false;
+	for (u64 g = gpa >> PAGE_SHIFT; g <= (gpa + len - 1) >> PAGE_SHIFT; g++)
+		if (guest_mem_lookup(vm, _gfn(g), &m))
+			return false;
+	return true;
+}
+
+/*
+ * Calls fn on each piece of [gpa, gpa + len), mapped through gmap one page
+ * at a time (the range was checked).
+ */
+static s64 for_each_piece(struct vm *vm, u64 gpa, u64 len, bool dirty,
+			  void (*fn)(void *arg, u8 *p, u64 n), void *arg)
+{
+	while (len) {
+		struct gmap map;
+		u64 off = gpa & (PAGE_SIZE - 1), n = MIN(len, PAGE_SIZE - off);
+		int r = gmap_map(vm, gpa_to_gfn(gpa), &map, NULL, false);
+		if (r)
+			return r;
+		fn(arg, (u8 *)map.hva + off, n);
+		gmap_unmap(vm, &map, NULL, dirty, false);
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void fill_piece(void *arg, u8 *p, u64 n)
+{
+	memset(p, *(u8 *)arg, n);
+}
+
+static void checksum_piece(void *arg, u8 *p, u64 n)
+{
+	*(u32 *)arg = kh_checksum_update(*(u32 *)arg, p, n);
+}
+
+static s64 diag_copy(struct vm *vm, u64 dst, u64 src, u64 len)
+{
+	static u8 bounce[PAGE_SIZE]; /* one CPU runs guests: one bounce page */
+
+	if (!diag_range_ok(vm, dst, len) || !diag_range_ok(vm, src, len))
+		return -EINVAL;
+	/* Forward or backward in page-sized chunks, so overlapping ranges copy like memmove. */
+	bool back = dst > src && dst < src + len;
+	for (u64 done = 0; done < len;) {
+		u64 n = MIN(PAGE_SIZE, len - done);
+		u64 at = back ? len - done - n : done;
+		int r = copy_from_guest(vm, bounce, src + at, n);
+		if (!r)
+			r = copy_to_guest(vm, dst + at, bounce, n);
+		if (r)
+			return r;
+		done += n;
+	}
+	return 0;
+}
+
+static s64 call(struct vm *vm, struct vcpu_regs *regs)
+{
+	u64 a0 = regs->rbx, a1 = regs->rcx, a2 = regs->rdx;
+	mfn_t m;
+
+	switch (regs->rax) {
+	case KH_HC_NOP:
+		return 0;
+	case KH_HC_ENABLE_MEM_PROTECTED:
+		return guest_mem_protect_all(vm);
+	case KH_HC_MEM_SHARE:
+		return guest_mem_share(vm, _gfn(a0), a1);
+	case KH_HC_MEM_UNSHARE:
+		return guest_mem_unshare(vm, _gfn(a0), a1);
+	case KH_HC_DIAG_READ8: {
+		u64 v;
+		if (!diag_range_ok(vm, a0, sizeof(v)) || copy_from_guest(vm, &v, a0, sizeof(v)))
+			return -EINVAL;
+		regs->rbx = v;
+		return 0;
+	}
+	case KH_HC_DIAG_FILL: {
+		u8 byte = (u8)a2;
+		if (!diag_range_ok(vm, a0, a1) || a2 > 0xff)
+			return -EINVAL;
+		return for_each_piece(vm, a0, a1, true, fill_piece, &byte);
+	}
+	case KH_HC_DIAG_CHECKSUM: {
+		u32 h = kh_checksum_init();
+		if (!diag_range_ok(vm, a0, a1))
+			return -EINVAL;
+		s64 r = for_each_piece(vm, a0, a1, false, checksum_piece, &h);
+		return r ? r : (s64)kh_checksum_final(h);
+	}
+	case KH_HC_DIAG_COPY:
+		return diag_copy(vm, a0, a1, a2);
+	case KH_HC_DIAG_IN_DMAP:
+		if (guest_mem_lookup(vm, _gfn(a0), &m))
+			return -EINVAL;
+		return audit_dmap_reaches(m);
+	case KH_HC_DIAG_DIRTY:
+		if (guest_mem_lookup(vm, _gfn(a0), &m))
+			return -EINVAL;
+		return gmap_dirty_test_and_clear(vm, _gfn(a0));
+	}
+	return -ENOSYS;
+}
+
+enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, struct hc_stats *stats, u64 *status)
+{
+	stats->calls++;
+	if (regs->rax == KH_HC_EXIT) {
+		*status = regs->rbx;
+		return HC_EXIT;
+	}
+	s64 r = call(vm, regs);
+	if (r < 0) {
+		stats->errors++;
+		if (stats->errors <= HC_LOG_LIMIT)
+			log_warn("guest%u: hypercall %s (%#lx) rbx=%#lx rcx=%#lx rdx=%#lx -> %ld", vm->id,
+				 hypercall_name(regs->rax), regs->rax, regs->rbx, regs->rcx, regs->rdx, r);
+		if (stats->errors == HC_LOG_LIMIT)
+			log_warn("guest%u: further bad hypercalls are counted, not logged", vm->id);
+	}
+	regs->rax = (u64)r;
+	return HC_RESUME;
+}

@@ -1,0 +1,152 @@
+/* Hypercalls through the handler, with the memory core on the simulated machine. */
+#include <string.h>
+#include <keyhole/hypercall.h>
+#include <keyhole/kh_checksum.h>
+#include <keyhole/vm.h>
+#include "hv/hypercall.h"
+#include "mm/audit.h"
+#include "sim.h"
+#include "test.h"
+
+#define PAGES 512 /* 2 MiB of guest memory */
+
+static struct vm vm;
+static struct hc_stats stats;
+
+static void setup(void)
+{
+	sim_boot_standard();
+	memset(&stats, 0, sizeof(stats));
+	EXPECT_EQ(guest_mem_init(&vm, 0, 2), 0);
+	EXPECT_EQ(guest_mem_add(&vm, _gfn(0), PAGES), 0);
+}
+
+static s64 hc(u64 nr, u64 a0, u64 a1, u64 a2)
+{
+	struct vcpu_regs r = { .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2 };
+	u64 status;
+
+	EXPECT_EQ(hypercall(&vm, &r, &stats, &status), HC_RESUME);
+	return (s64)r.rax;
+}
+
+static u8 *gbyte(u64 gpa)
+{
+	mfn_t m;
+	EXPECT_EQ(guest_mem_lookup(&vm, gpa_to_gfn(gpa), &m), 0);
+	return sim_phys(mfn_to_pa(m) + (gpa & (PAGE_SIZE - 1)));
+}
+
+TEST(hypercall_nop_and_exit)
+{
+	struct vcpu_regs r = { .rax = KH_HC_EXIT, .rbx = 3 };
+	u64 status = 0;
+
+	setup();
+	EXPECT_EQ(hc(KH_HC_NOP, 1, 2, 3), 0);
+	EXPECT_EQ(hypercall(&vm, &r, &stats, &status), HC_EXIT);
+	EXPECT_EQ(status, 3);
+	EXPECT_EQ(stats.calls, 2);
+	EXPECT_EQ(stats.errors, 0);
+}
+
+TEST(hypercall_protection_lifecycle)
+{
+	setup();
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 10, 0, 0), 1);
+	EXPECT_EQ(hc(KH_HC_MEM_SHARE, 10, 1, 0), -EPERM);
+	EXPECT_EQ(hc(KH_HC_ENABLE_MEM_PROTECTED, 0, 0, 0), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 10, 0, 0), 0);
+	EXPECT_EQ(hc(KH_HC_MEM_SHARE, 10, 2, 0), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 10, 0, 0), 1);
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 11, 0, 0), 1);
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 12, 0, 0), 0);
+	EXPECT_EQ(hc(KH_HC_MEM_UNSHARE, 10, 1, 0), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 10, 0, 0), 0);
+	EXPECT_EQ(audit_host(NULL), 0);
+}
+
+TEST(hypercall_diag_on_protected_memory)
+{
+	setup();
+	for (int i = 0; i < 3 * 4096; i++)
+		*gbyte(0x10000 + i) = (u8)(i * 13);
+	EXPECT_EQ(hc(KH_HC_ENABLE_MEM_PROTECTED, 0, 0, 0), 0);
+	u32 want = kh_checksum(gbyte(0x10000 + 100), 4000);
+	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, 0x10000 + 100, 4000, 0), want); /* crosses a page */
+
+	struct vcpu_regs r = { .rax = KH_HC_DIAG_READ8, .rbx = 0x10ffc };
+	u64 status;
+	EXPECT_EQ(hypercall(&vm, &r, &stats, &status), HC_RESUME);
+	EXPECT_EQ(r.rax, 0);
+	u64 expect;
+	memcpy(&expect, gbyte(0x10ffc), 4);
+	memcpy((u8 *)&expect + 4, gbyte(0x11000), 4);
+	EXPECT_EQ(r.rbx, expect);
+
+	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, 0x20, 0, 0), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_FILL, 0x20000 + 10, 5000, 0xa5), 0);
+	EXPECT_EQ(*gbyte(0x20000 + 9), 0);
+	EXPECT_EQ(*gbyte(0x20000 + 10), 0xa5);
+	EXPECT_EQ(*gbyte(0x20000 + 5009), 0xa5);
+	EXPECT_EQ(*gbyte(0x20000 + 5010), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, 0x20, 0, 0), 1);
+	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, 0x21, 0, 0), 1);
+	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, 0x20, 0, 0), 0);
+
+	EXPECT_EQ(hc(KH_HC_DIAG_COPY, 0x30000, 0x10000, 3 * 4096), 0);
+	EXPECT(memcmp(gbyte(0x30000), gbyte(0x10000), 4096) == 0);
+	EXPECT(memcmp(gbyte(0x32000), gbyte(0x12000), 4096) == 0);
+	/* overlapping, like memmove */
+	u8 before[6000];
+	for (int i = 0; i < 6000; i++)
+		before[i] = *gbyte(0x10000 + i);
+	EXPECT_EQ(hc(KH_HC_DIAG_COPY, 0x10000 + 1000, 0x10000, 6000), 0);
+	int bad = 0;
+	for (int i = 0; i < 6000; i++)
+		bad += *gbyte(0x10000 + 1000 + i) != before[i];
+	EXPECT_EQ(bad, 0);
+	EXPECT_EQ(audit_host(NULL), 0);
+}
+
+TEST(hypercall_bad_arguments_get_documented_errors)
+{
+	setup();
+	EXPECT_EQ(hc(KH_HC_ENABLE_MEM_PROTECTED, 0, 0, 0), 0);
+	u64 end = (u64)PAGES * PAGE_SIZE;
+	EXPECT_EQ(hc(KH_HC_MEM_SHARE, PAGES, 1, 0), -EINVAL);          /* gfn out of range */
+	EXPECT_EQ(hc(KH_HC_MEM_SHARE, 1, ~0ULL, 0), -EINVAL);          /* gfn + npages overflows */
+	EXPECT_EQ(hc(KH_HC_MEM_SHARE, 1, 0, 0), -EINVAL);              /* zero pages */
+	EXPECT_EQ(hc(KH_HC_MEM_UNSHARE, PAGES - 1, 2, 0), -EINVAL);    /* straddles the end */
+	EXPECT_EQ(hc(KH_HC_MEM_UNSHARE, ~0ULL, 1, 0), -EINVAL);
+	EXPECT_EQ(hc(0x9999, 0, 0, 0), -ENOSYS);                       /* unknown nr */
+	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY + 1, 0, 0, 0), -ENOSYS);
+	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, 0, 0, 0), -EINVAL);          /* zero length */
+	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, 0, KH_DIAG_MAX_LEN + 1, 0), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, end - 8, 16, 0), -EINVAL);   /* crosses the end */
+	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, ~0ULL - 3, 8, 0), -EINVAL);  /* wraps */
+	EXPECT_EQ(hc(KH_HC_DIAG_READ8, end - 4, 0, 0), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_FILL, 0x1000, 0, 1), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_FILL, 0x1000, 8, 0x100), -EINVAL);     /* not a byte */
+	EXPECT_EQ(hc(KH_HC_DIAG_FILL, end - 4, 8, 1), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_COPY, end - 4, 0, 8), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_COPY, 0, end - 4, 8), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_COPY, 0, 0x1000, KH_DIAG_MAX_LEN + 1), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, PAGES, 0, 0), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, ~0ULL, 0, 0), -EINVAL);
+	/* and nothing changed: the guest goes on with protection as it was */
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 1, 0, 0), 0);
+	EXPECT_EQ(*gbyte(end - 4), 0);
+	EXPECT_EQ(stats.errors, 20);
+	EXPECT_EQ(audit_host(NULL), 0);
+}
+
+TEST(hypercall_error_logging_is_bounded)
+{
+	setup();
+	for (int i = 0; i < 1000; i++)
+		hc(0x7777, 0, 0, 0);
+	EXPECT_EQ(stats.errors, 1000);
+	EXPECT(sim_log_contains("counted, not logged"));
+	EXPECT(sim_log_contains("hypercall unknown (0x7777)"));
+}
