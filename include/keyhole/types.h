@@ -63,6 +63,7 @@ static inline gfn_t gpa_to_gfn(u64 gpa) { return _gfn(gpa >> PAGE_SHIFT); }
 #define EFAULT 14
 #define EBUSY 16
 #define EEXIST 17
+#define ENODEV 19
 #define EINVAL 22
 #define ERANGE 34
 #define ENOSYS 38

@@ -1,0 +1,373 @@
+/*
+ * VT-x bring-up and the VMCS of a vCPU (see vmx.h).
+ *
+ * Every control word is derived from the capability MSRs: keyhole asks for
+ * what it needs, takes what the CPU forces on, and fails with the name of
+ * whatever the CPU cannot do (hv/vmx_caps.c).
+ */
+#include <keyhole/log.h>
+#include <keyhole/panic.h>
+#include <keyhole/vm.h>
+#include "hv/cpu.h"
+#include "hv/desc.h"
+#include "hv/exit.h"
+#include "hv/msr.h"
+#include "hv/vmcs.h"
+#include "hv/vmx.h"
+#include "lib/string.h"
+#include "mm/dmap.h"
+#include "mm/fixmap.h"
+#include "mm/frame.h"
+
+STATIC_ASSERT(HOST_RSP == 0x6c14 && HOST_RIP == 0x6c16, "hv/vmx_entry.S field encodings");
+
+#define CPUID_1_ECX_VMX BIT(5)
+#define CR0_ET BIT(4) /* hardwired to 1 on every CPU keyhole runs on */
+#define RFLAGS_FIXED BIT(1)
+#define DR7_FIXED 0x400
+#define COM1_BASE 0x3f8
+#define COM1_PORTS 8
+
+static struct vmx_caps caps;
+static mfn_t vmxon_region;
+extern const u8 vmx_exit[];
+
+/* ---- VMX instructions ---- */
+
+static u32 insn_error(void)
+{
+	u64 e = 0;
+	u8 fail;
+
+	__asm__ volatile("vmread %2, %1; setna %0" : "=qm"(fail), "=rm"(e) : "r"((u64)VM_INSTRUCTION_ERROR) : "cc");
+	return fail ? 0 : (u32)e;
+}
+
+int vmwrite_safe(u32 field, u64 value)
+{
+	u8 fail;
+
+	__asm__ volatile("vmwrite %2, %1; setna %0" : "=qm"(fail) : "r"((u64)field), "rm"(value) : "cc");
+	return fail ? -EIO : 0;
+}
+
+void vmwrite(u32 field, u64 value)
+{
+	if (vmwrite_safe(field, value)) {
+		u32 e = insn_error();
+		panic("VMWRITE %s (%#x) = %#lx failed: %s (%u)", vmcs_field_name(field) ?: "?", field, value,
+		      vmx_insn_error_name(e), e);
+	}
+}
+
+u64 vmread(u32 field)
+{
+	u64 v = 0;
+	u8 fail;
+
+	__asm__ volatile("vmread %2, %1; setna %0" : "=qm"(fail), "=rm"(v) : "r"((u64)field) : "cc");
+	if (fail) {
+		u32 e = insn_error();
+		panic("VMREAD %s (%#x) failed: %s (%u)", vmcs_field_name(field) ?: "?", field,
+		      vmx_insn_error_name(e), e);
+	}
+	return v;
+}
+
+static int vmx_region_op(const char *insn, u64 pa)
+{
+	u8 fail;
+
+	if (insn[4] == 'o')      /* vmxon */
+		__asm__ volatile("vmxon %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
+	else if (insn[4] == 'l') /* vmclear */
+		__asm__ volatile("vmclear %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
+	else                     /* vmptrld */
+		__asm__ volatile("vmptrld %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
+	return fail ? -EIO : 0;
+}
+
+static u64 rdmsr_fn(u32 msr)
+{
+	return rdmsr(msr);
+}
+
+/* ---- bring-up ---- */
+
+int vmx_enable(const char **why)
+{
+	bool need_lock;
+	int r;
+
+	if (!(cpuid(1).ecx & CPUID_1_ECX_VMX)) {
+		*why = "this CPU has no VT-x (CPUID.1:ECX.VMX is 0). Run keyhole on an Intel CPU with VT-x, "
+		       "nested under KVM (modprobe kvm_intel nested=1; qemu -accel kvm -cpu host), or in Bochs (make run)";
+		return -ENODEV;
+	}
+	r = vmx_check_feature_control(rdmsr(MSR_IA32_FEATURE_CONTROL), &need_lock, why);
+	if (r)
+		return r;
+	if (need_lock)
+		wrmsr(MSR_IA32_FEATURE_CONTROL, vmx_feature_control_enable(rdmsr(MSR_IA32_FEATURE_CONTROL)));
+	vmx_caps_read(&caps, rdmsr_fn);
+	r = vmx_caps_check(&caps, why);
+	if (r)
+		return r;
+
+	write_cr0(vmx_fix_cr0(&caps, read_cr0()));
+	write_cr4(vmx_fix_cr4(&caps, read_cr4() | X86_CR4_VMXE));
+	r = frames_alloc(1, FRAME_HV, &vmxon_region);
+	if (r) {
+		*why = "no memory for the VMXON region";
+		return r;
+	}
+	*(u32 *)phys_to_virt(mfn_to_pa(vmxon_region)) = caps.vmcs_revision_id;
+	if (vmx_region_op("vmxon", mfn_to_pa(vmxon_region))) {
+		*why = "VMXON failed (is another hypervisor running?)";
+		return -EIO;
+	}
+	arch_vmx_on();
+	log_info("vmx: on (VMCS revision %#x; EPT%s%s, VPID %s, unrestricted guest %s)", caps.vmcs_revision_id,
+		 cpu_has_vmx_ept_2m(&caps) ? " 2M" : "", cpu_has_vmx_ept_1g(&caps) ? " 1G" : "",
+		 cpu_has_vmx_vpid(&caps) ? "yes" : "no", cpu_has_vmx_unrestricted_guest(&caps) ? "yes" : "no");
+	return 0;
+}
+
+const struct vmx_caps *vmx_get_caps(void)
+{
+	return &caps;
+}
+
+/* ---- the VMCS of a vCPU ---- */
+
+static u32 controls(const char *what, u64 cap, u32 required, u32 optional)
+{
+	u32 out;
+
+	if (vmx_adjust_controls(cap, required, &out))
+		panic("vmx: the CPU cannot provide the %s controls %#x keyhole needs", what, required);
+	return out | vmx_ctls_optional(cap, optional);
+}
+
+static void setup_controls(struct vcpu *v)
+{
+	u32 pin = controls("pin-based", caps.pin_based_ctls, PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING, 0);
+	u32 proc = controls("processor-based", caps.proc_based_ctls,
+			    CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
+				    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+			    0);
+	u32 proc2 = controls("secondary", caps.proc_based_ctls2, SECONDARY_EXEC_ENABLE_EPT,
+			     SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP |
+				     SECONDARY_EXEC_ENABLE_INVPCID | SECONDARY_EXEC_XSAVES);
+	u32 exit = controls("VM-exit", caps.exit_ctls,
+			    VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER, 0);
+	u32 entry = controls("VM-entry", caps.entry_ctls, VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER, 0);
+
+	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
+	vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
+	vmwrite(SECONDARY_VM_EXEC_CONTROL, proc2);
+	vmwrite(VM_EXIT_CONTROLS, exit);
+	vmwrite(VM_ENTRY_CONTROLS, entry);
+	vmwrite(EXCEPTION_BITMAP, 0);
+	vmwrite(CR3_TARGET_COUNT, 0);
+	vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmwrite(EPT_POINTER, ept_pointer(&v->vm->ept));
+	if (proc2 & SECONDARY_EXEC_ENABLE_VPID)
+		vmwrite(VIRTUAL_PROCESSOR_ID, 1 + v->vm->id);
+	if (proc2 & SECONDARY_EXEC_XSAVES)
+		vmwrite(XSS_EXIT_BITMAP, 0);
+	vmwrite(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
+
+	/* Every port exits; COM1 is emulated, the rest answer all-ones (hv/exit.c). */
+	vmwrite(IO_BITMAP_A, mfn_to_pa(v->io_bitmap));
+	vmwrite(IO_BITMAP_B, mfn_to_pa(v->io_bitmap) + PAGE_SIZE);
+	vmwrite(MSR_BITMAP, mfn_to_pa(v->msr_bitmap));
+
+	/* The guest sees CR0/CR4 as it set them; VMX's fixed bits stay ours. */
+	vmwrite(CR0_GUEST_HOST_MASK, caps.cr0_fixed0 | ~caps.cr0_fixed1);
+	vmwrite(CR4_GUEST_HOST_MASK, caps.cr4_fixed0 | ~caps.cr4_fixed1);
+	vmwrite(CR0_READ_SHADOW, v->cr0_shadow);
+	vmwrite(CR4_READ_SHADOW, v->cr4_shadow);
+}
+
+static void setup_host_state(void)
+{
+	vmwrite(HOST_CR0, read_cr0());
+	vmwrite(HOST_CR3, read_cr3());
+	vmwrite(HOST_CR4, read_cr4());
+	vmwrite(HOST_CS_SELECTOR, SEL_CODE64);
+	vmwrite(HOST_SS_SELECTOR, SEL_DATA);
+	vmwrite(HOST_DS_SELECTOR, SEL_DATA);
+	vmwrite(HOST_ES_SELECTOR, SEL_DATA);
+	vmwrite(HOST_FS_SELECTOR, SEL_DATA);
+	vmwrite(HOST_GS_SELECTOR, SEL_DATA);
+	vmwrite(HOST_TR_SELECTOR, SEL_TSS);
+	vmwrite(HOST_FS_BASE, 0);
+	vmwrite(HOST_GS_BASE, 0);
+	vmwrite(HOST_TR_BASE, desc_tss_base());
+	vmwrite(HOST_GDTR_BASE, desc_gdt_base());
+	vmwrite(HOST_IDTR_BASE, desc_idt_base());
+	vmwrite(HOST_IA32_SYSENTER_CS, 0);
+	vmwrite(HOST_IA32_SYSENTER_ESP, 0);
+	vmwrite(HOST_IA32_SYSENTER_EIP, 0);
+	vmwrite(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmwrite(HOST_RIP, (u64)(uintptr_t)vmx_exit);
+}
+
+#define AR_CODE64 (0xb | VMX_AR_S | VMX_AR_P | VMX_AR_L | VMX_AR_G)  /* execute/read, accessed */
+#define AR_DATA (0x3 | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G)   /* read/write, accessed */
+#define AR_TSS64_BUSY (0xb | VMX_AR_P)
+#define GUEST_SEL_CODE 0x08
+#define GUEST_SEL_DATA 0x10
+#define GUEST_SEL_TSS 0x18
+
+static void guest_segment(u32 sel_field, u16 sel, u32 ar)
+{
+	/* The selector, limit, AR and base fields of one register are spaced alike. */
+	u32 idx = (sel_field - GUEST_ES_SELECTOR) / 2;
+
+	vmwrite(sel_field, sel);
+	vmwrite(GUEST_ES_LIMIT + 2 * idx, 0xffffffff);
+	vmwrite(GUEST_ES_AR_BYTES + 2 * idx, ar);
+	vmwrite(GUEST_ES_BASE + 2 * idx, 0);
+}
+
+/* The 64-bit flat state include/keyhole/guest_boot.h promises. */
+static void setup_guest_state(struct vcpu *v, const struct guest_entry *e)
+{
+	guest_segment(GUEST_CS_SELECTOR, GUEST_SEL_CODE, AR_CODE64);
+	guest_segment(GUEST_ES_SELECTOR, GUEST_SEL_DATA, AR_DATA);
+	guest_segment(GUEST_SS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
+	guest_segment(GUEST_DS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
+	guest_segment(GUEST_FS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
+	guest_segment(GUEST_GS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
+	vmwrite(GUEST_LDTR_SELECTOR, 0);
+	vmwrite(GUEST_LDTR_AR_BYTES, VMX_AR_UNUSABLE);
+	vmwrite(GUEST_LDTR_LIMIT, 0);
+	vmwrite(GUEST_LDTR_BASE, 0);
+	vmwrite(GUEST_TR_SELECTOR, GUEST_SEL_TSS);
+	vmwrite(GUEST_TR_AR_BYTES, AR_TSS64_BUSY);
+	vmwrite(GUEST_TR_LIMIT, 0x67);
+	vmwrite(GUEST_TR_BASE, 0);
+	vmwrite(GUEST_GDTR_BASE, 0);
+	vmwrite(GUEST_GDTR_LIMIT, 0);
+	vmwrite(GUEST_IDTR_BASE, 0);
+	vmwrite(GUEST_IDTR_LIMIT, 0);
+
+	vmwrite(GUEST_CR0, vmx_fix_cr0(&caps, v->cr0_shadow));
+	vmwrite(GUEST_CR3, e->cr3);
+	vmwrite(GUEST_CR4, vmx_fix_cr4(&caps, v->cr4_shadow));
+	vmwrite(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmwrite(GUEST_DR7, DR7_FIXED);
+	vmwrite(GUEST_RSP, e->rsp);
+	vmwrite(GUEST_RIP, e->rip);
+	vmwrite(GUEST_RFLAGS, RFLAGS_FIXED);
+	vmwrite(GUEST_IA32_DEBUGCTL, 0);
+	vmwrite(GUEST_SYSENTER_CS, 0);
+	vmwrite(GUEST_SYSENTER_ESP, 0);
+	vmwrite(GUEST_SYSENTER_EIP, 0);
+	vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	v->regs.rdi = e->rdi;
+}
+
+/* MSRs the guest may touch without an exit: their guest values live in the VMCS. */
+static void allow_msr(u8 *bitmap, u32 msr)
+{
+	/* read-low, read-high, write-low, write-high: 1 KiB each (SDM 25.6.9) */
+	u32 base = msr >= 0xc0000000 ? 1024 : 0;
+	u32 bit = msr & 0x1fff;
+
+	bitmap[base + bit / 8] &= (u8)~(1u << (bit % 8));
+	bitmap[2048 + base + bit / 8] &= (u8)~(1u << (bit % 8));
+}
+
+int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry)
+{
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->state = VCPU_RUNNING;
+	v->cr0_shadow = X86_CR0_PE | X86_CR0_MP | CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	v->cr4_shadow = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	r = frames_alloc(1, FRAME_HV, &v->vmcs);
+	if (!r)
+		r = frames_alloc(1, FRAME_HV, &v->msr_bitmap);
+	if (!r)
+		r = frames_alloc(2, FRAME_HV, &v->io_bitmap);
+	if (r)
+		return r;
+	memset(phys_to_virt(mfn_to_pa(v->io_bitmap)), 0xff, 2 * PAGE_SIZE);
+	u8 *msr = phys_to_virt(mfn_to_pa(v->msr_bitmap));
+	memset(msr, 0xff, PAGE_SIZE);
+	allow_msr(msr, MSR_FS_BASE);
+	allow_msr(msr, MSR_GS_BASE);
+
+	*(u32 *)phys_to_virt(mfn_to_pa(v->vmcs)) = caps.vmcs_revision_id;
+	if (vmx_region_op("vmclear", mfn_to_pa(v->vmcs)) || vmx_region_op("vmptrld", mfn_to_pa(v->vmcs)))
+		panic("vmx: VMCLEAR/VMPTRLD of a fresh VMCS failed");
+	setup_controls(v);
+	setup_host_state();
+	setup_guest_state(v, entry);
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	vmx_region_op("vmclear", mfn_to_pa(v->vmcs));
+	frames_free(v->vmcs, 1);
+	frames_free(v->msr_bitmap, 1);
+	frames_free(v->io_bitmap, 2);
+}
+
+void vcpu_stop(struct vcpu *v, const char *reason)
+{
+	v->state = VCPU_STOPPED;
+	v->stop_reason = reason;
+}
+
+void vcpu_dump(struct vcpu *v)
+{
+	struct vcpu_regs *g = &v->regs;
+
+	log_err("guest%u: rip %016lx rsp %016lx rflags %016lx", v->vm->id, vmread(GUEST_RIP), vmread(GUEST_RSP),
+		vmread(GUEST_RFLAGS));
+	log_err("guest%u: rax %016lx rbx %016lx rcx %016lx rdx %016lx", v->vm->id, g->rax, g->rbx, g->rcx, g->rdx);
+	log_err("guest%u: rsi %016lx rdi %016lx rbp %016lx r8  %016lx", v->vm->id, g->rsi, g->rdi, g->rbp, g->r8);
+	log_err("guest%u: cr0 %016lx cr3 %016lx cr4 %016lx efer %016lx", v->vm->id, vmread(GUEST_CR0),
+		vmread(GUEST_CR3), vmread(GUEST_CR4), vmread(GUEST_IA32_EFER));
+	log_err("guest%u: exit reason %#lx (%s), qualification %#lx", v->vm->id, vmread(VM_EXIT_REASON),
+		vmx_exit_reason_name((u32)vmread(VM_EXIT_REASON) & VMX_EXIT_REASON_BASIC_MASK),
+		vmread(EXIT_QUALIFICATION));
+}
+
+/* Invariant 2 and, in test builds, invariant 1, before every entry. */
+static void check_invariants(void)
+{
+	if (fixmap_busy(arch_cpu_id()))
+		panic("vmx: %u fixmap slots busy at VM entry (an unbalanced gmap_map?)", fixmap_busy(arch_cpu_id()));
+	exit_check_audit();
+}
+
+void vcpu_run(struct vcpu *v)
+{
+	while (v->state == VCPU_RUNNING) {
+		check_invariants();
+		if (vmx_enter(&v->regs, v->launched)) {
+			u32 e = insn_error();
+			log_err("guest%u: VM entry failed: %s (VM-instruction error %u)", v->vm->id,
+				vmx_insn_error_name(e), e);
+			vcpu_dump(v);
+			vcpu_stop(v, "VM entry failed");
+			break;
+		}
+		v->launched = true;
+		v->exits++;
+		exit_dispatch(v);
+	}
+}
