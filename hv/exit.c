@@ -117,10 +117,7 @@ static void guest_putc(struct vcpu *v, char c)
 {
 	if (c == '\n' || v->line_len == GUEST_LINE_MAX - 1) {
 		v->line[v->line_len] = 0;
-		char tag[16] = "guest";
-		tag[5] = (char)('0' + v->vm->id % 10);
-		tag[6] = 0;
-		log_printf(LOG_ERR, tag, "%s", v->line); /* guest output is shown at every log level */
+		console_printf_always(v->tag, "%s", v->line);
 		v->line_len = 0;
 		if (c == '\n')
 			return;

@@ -14,6 +14,7 @@
 #include "hv/msr.h"
 #include "hv/vmcs.h"
 #include "hv/vmx.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
@@ -74,18 +75,17 @@ u64 vmread(u32 field)
 	return v;
 }
 
-static int vmx_region_op(const char *insn, u64 pa)
-{
-	u8 fail;
-
-	if (insn[4] == 'o')      /* vmxon */
-		__asm__ volatile("vmxon %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
-	else if (insn[4] == 'l') /* vmclear */
-		__asm__ volatile("vmclear %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
-	else                     /* vmptrld */
-		__asm__ volatile("vmptrld %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
-	return fail ? -EIO : 0;
-}
+/* VMXON, VMCLEAR, VMPTRLD: each takes the physical address of a region; -EIO on VMfail. */
+#define DEFINE_REGION_OP(name)                                                                      \
+	static int name(u64 pa)                                                                     \
+	{                                                                                           \
+		u8 fail;                                                                            \
+		__asm__ volatile(#name " %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory"); \
+		return fail ? -EIO : 0;                                                             \
+	}
+DEFINE_REGION_OP(vmxon)
+DEFINE_REGION_OP(vmclear)
+DEFINE_REGION_OP(vmptrld)
 
 static u64 rdmsr_fn(u32 msr)
 {
@@ -122,7 +122,7 @@ int vmx_enable(const char **why)
 		return r;
 	}
 	*(u32 *)phys_to_virt(mfn_to_pa(vmxon_region)) = caps.vmcs_revision_id;
-	if (vmx_region_op("vmxon", mfn_to_pa(vmxon_region))) {
+	if (vmxon(mfn_to_pa(vmxon_region))) {
 		*why = "VMXON failed (is another hypervisor running?)";
 		return -EIO;
 	}
@@ -293,6 +293,7 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry)
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
 	v->state = VCPU_RUNNING;
+	snprintf(v->tag, sizeof(v->tag), "guest%u", vm->id);
 	v->cr0_shadow = X86_CR0_PE | X86_CR0_MP | CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
 	v->cr4_shadow = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	r = frames_alloc(1, FRAME_HV, &v->vmcs);
@@ -309,7 +310,7 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry)
 	allow_msr(msr, MSR_GS_BASE);
 
 	*(u32 *)phys_to_virt(mfn_to_pa(v->vmcs)) = caps.vmcs_revision_id;
-	if (vmx_region_op("vmclear", mfn_to_pa(v->vmcs)) || vmx_region_op("vmptrld", mfn_to_pa(v->vmcs)))
+	if (vmclear(mfn_to_pa(v->vmcs)) || vmptrld(mfn_to_pa(v->vmcs)))
 		panic("vmx: VMCLEAR/VMPTRLD of a fresh VMCS failed");
 	setup_controls(v);
 	setup_host_state();
@@ -319,7 +320,7 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry)
 
 void vcpu_destroy(struct vcpu *v)
 {
-	vmx_region_op("vmclear", mfn_to_pa(v->vmcs));
+	vmclear(mfn_to_pa(v->vmcs));
 	frames_free(v->vmcs, 1);
 	frames_free(v->msr_bitmap, 1);
 	frames_free(v->io_bitmap, 2);

@@ -38,6 +38,7 @@ struct vcpu {
 	/* the guest's view of CR0 and CR4 (the bits VMX fixes are hidden) */
 	u64 cr0_shadow, cr4_shadow;
 	/* the guest's COM1: one line collected, then logged behind its tag */
+	char tag[12]; /* "guestN": the console tag of its output */
 	char line[GUEST_LINE_MAX];
 	unsigned int line_len;
 	u8 com1_lcr, com1_ier, com1_scratch;

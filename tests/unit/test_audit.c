@@ -5,6 +5,7 @@
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
 #include "mm/hostmm.h"
+#include "mm/pte.h"
 #include "sim.h"
 #include "test.h"
 
@@ -124,4 +125,12 @@ TEST(audit_dmap_reaches_answers_per_frame)
 	EXPECT_EQ(guest_mem_share(&vm, _gfn(9), 1), 0);
 	EXPECT(audit_dmap_reaches(m));
 	EXPECT(!audit_dmap_reaches(pa_to_mfn(0x90000000))); /* not RAM */
+}
+
+TEST(audit_ignores_the_accessed_bit_the_cpu_sets_in_roots)
+{
+	sim_boot_standard();
+	u64 *root0 = pt_table(hostmm_cpu_pt(0)->root_pa);
+	root0[pt_index(arch_dmap_base(), 4)] |= PTE_A;
+	EXPECT_EQ(audit_host(NULL), 0);
 }

@@ -1,0 +1,117 @@
+#!/bin/bash
+# Boots keyhole's ISO in Bochs and checks the serial log.
+#
+#   tests/bochs/run.sh ISO [OUTDIR]        (make test-bochs)
+#
+# Builds nothing: make provides the ISO.  Bochs runs headless under a
+# timeout; keyhole ends the run itself through Bochs's shutdown port.  The
+# outputs land in OUTDIR (default build/bochs): serial.log (COM1), bochs.log
+# (Bochs's own log), bochs.out (its terminal output and port 0xE9), bochsrc.
+#
+# Prints "PASS: name" or "FAIL: name" per check and ends with exactly
+# "N passed, N failed"; exits 0 only if nothing failed.
+#
+# Environment: BOCHS_TIMEOUT (seconds, default 60), BXSHARE (Bochs's
+# BIOS directory, default /usr/share/bochs).
+
+set -u
+
+iso=${1:?usage: run.sh ISO [OUTDIR]}
+out=${2:-build/bochs}
+timeout_s=${BOCHS_TIMEOUT:-60}
+bxshare=${BXSHARE:-/usr/share/bochs}
+here=$(cd "$(dirname "$0")" && pwd)
+
+# Bochs's panic message when the machine ends the run on port 0x8900.
+shutdown_marker='Shutdown port: shutdown requested'
+
+[ -f "$iso" ] || { echo "run.sh: no ISO at $iso (make iso)" >&2; exit 2; }
+mkdir -p "$out"
+iso=$(cd "$(dirname "$iso")" && pwd)/$(basename "$iso")
+out=$(cd "$out" && pwd)
+serial=$out/serial.log
+log=$out/bochs.log
+rm -f "$serial" "$log" "$out/bochs.out"
+
+sed -e "s|@ISO@|$iso|" -e "s|@SERIAL@|$serial|" -e "s|@LOG@|$log|" \
+	-e "s|@BXSHARE@|$bxshare|" "$here/bochsrc.in" > "$out/bochsrc"
+# Without a command file, the debugger build of Bochs stops at its prompt.
+echo c > "$out/bochs.rc"
+
+# Bochs ignores SIGTERM: timeout(1) follows up with SIGKILL.  --foreground
+# signals Bochs alone (the bochs wrapper execs it), not timeout itself.
+start=$(date +%s%N)
+TERM=dumb timeout --foreground -k 2 "$timeout_s" bochs -q -f "$out/bochsrc" -rc "$out/bochs.rc" \
+	< /dev/null > "$out/bochs.out" 2>&1
+status=$?
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+
+# How the run ended: timeout(1) exits 124 (137 after SIGKILL) when it stopped
+# Bochs; otherwise Bochs's last panic line says why it quit.
+timed_out=false
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	timed_out=true
+	ending="killed after the ${timeout_s} s timeout"
+else
+	ending=$(grep -F '>>PANIC<<' "$log" 2>/dev/null | tail -n 1 | sed 's/.*>>PANIC<< *//')
+	ending=${ending:-"exit status $status, no reason in the Bochs log"}
+fi
+printf 'bochs ran %d.%03d s, ended by: %s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000)) "$ending"
+
+passed=0
+failed=0
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "PASS: $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL: $name"
+		failed=$((failed + 1))
+	fi
+}
+
+# The serial log has CR LF line ends, and GRUB leaves a CR before our first line.
+serial_text() { tr -d '\r' < "$serial" 2>/dev/null; }
+in_serial() { serial_text | grep -Eq -- "$1"; }
+not_in_serial() { ! serial_text | grep -Eq -- "$1"; }
+ended_by_shutdown() { ! $timed_out && [ "$ending" = "$shutdown_marker" ]; }
+
+guest_summary_ok() {
+	local line want
+	line=$(serial_text | grep -E '^\[guest0\] [0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	want="[guest0] $guest_pass passed, $guest_fail failed"
+	[ -n "$line" ] && [ "${line%%, * skipped}" = "$want" ] && [ "$guest_fail" -eq 0 ] && [ "$guest_pass" -ge 25 ]
+}
+
+# What the hypervisor must have said, in order of the boot.
+check "banner" in_serial '^\[keyhole\] keyhole [^ ]+ starting \(booted via multiboot2\)'
+check "memory map with a usable range" in_serial '^\[keyhole\]   0x[0-9a-f]{16} 0x[0-9a-f]{16} usable '
+check "running on keyhole's own page tables" in_serial "^\[keyhole\] mm: .*running on keyhole's own page tables"
+check "VMX on with EPT" in_serial '^\[keyhole\] vmx: on \(VMCS revision 0x[0-9a-f]+; EPT'
+check "guest0 created with 2 MiB EPT leaves" in_serial '^\[keyhole\] guest0: [0-9]+ MiB, entry 0x[0-9a-f]+, EPT with 2 MiB leaves'
+check "guest output reaches the console behind its tag" in_serial '^\[guest0\] '
+
+# The guest's own tests: each PASS/FAIL line counts in the closing line.
+guest_pass=$(serial_text | grep -cE '^\[guest[0-9]+\] PASS: ')
+guest_fail=$(serial_text | grep -cE '^\[guest[0-9]+\] FAIL: ')
+echo "in-guest tests: $guest_pass passed, $guest_fail failed"
+serial_text | grep -E '^\[guest[0-9]+\] FAIL: ' | sed 's/^/  /'
+check "in-guest summary matches its PASS/FAIL lines, at least 25 tests, none failed" guest_summary_ok
+check "guest0 exited with status 0" in_serial '^\[keyhole\] guest0: exited with status 0 after'
+check "run summary: every guest exited with status 0" in_serial '^\[keyhole\] keyhole: ([0-9]+) guests run, \1 exited with status 0, 0 did not'
+check "no hypervisor errors" not_in_serial '^\[keyhole\] error: '
+check "no panic" not_in_serial 'PANIC: '
+check "ended through the shutdown port" ended_by_shutdown
+passed=$((passed + guest_pass))
+failed=$((failed + guest_fail))
+
+echo "serial log: $serial"
+if [ "$failed" -ne 0 ]; then
+	echo "--- last lines of $serial:"
+	serial_text | tail -n 30 | sed '$a\'
+	echo "--- (Bochs's own log: $log)"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,31 @@
+/* keyhole's command-line parsing (hv/cmdline.c). */
+#include "hv/cmdline.h"
+#include "test.h"
+
+TEST(cmdline_last_word_wins)
+{
+	size_t len;
+	const char *v = cmdline_value("loglevel=info guest_mem=32M loglevel=debug", "loglevel", &len);
+
+	EXPECT(v && cmdline_value_is(v, len, "debug"));
+	EXPECT(cmdline_value("loglevelx=1 log=2", "loglevel", &len) == NULL);
+	EXPECT(cmdline_value("", "loglevel", &len) == NULL);
+	v = cmdline_value("audit=entry", "audit", &len);
+	EXPECT(v && cmdline_value_is(v, len, "entry") && !cmdline_value_is(v, len, "entr"));
+}
+
+TEST(cmdline_sizes)
+{
+	u64 n;
+
+	EXPECT(cmdline_size("64", 2, &n) && n == 64ULL << 20);
+	EXPECT(cmdline_size("64M", 3, &n) && n == 64ULL << 20);
+	EXPECT(cmdline_size("2g", 2, &n) && n == 2ULL << 30);
+	EXPECT(cmdline_size("512K", 4, &n) && n == 512ULL << 10);
+	EXPECT(!cmdline_size("", 0, &n));
+	EXPECT(!cmdline_size("M", 1, &n));
+	EXPECT(!cmdline_size("64MB", 4, &n));
+	EXPECT(!cmdline_size("-1", 2, &n));
+	EXPECT(!cmdline_size("99999999999999999999", 20, &n));
+	EXPECT(!cmdline_size("17179869184G", 12, &n)); /* 2^34 GiB overflows */
+}
