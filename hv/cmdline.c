@@ -63,3 +63,19 @@ bool cmdline_size(const char *value, size_t len, u64 *out)
 	*out = n << shift;
 	return true;
 }
+
+bool cmdline_flag(const char *cmdline, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = cmdline; *p;) {
+		const char *w = p;
+		while (*p && !is_space(*p))
+			p++;
+		if ((size_t)(p - w) == n && strncmp(w, word, n) == 0)
+			return true;
+		while (is_space(*p))
+			p++;
+	}
+	return false;
+}

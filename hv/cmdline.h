@@ -23,4 +23,7 @@ bool cmdline_value_is(const char *value, size_t len, const char *word);
  */
 bool cmdline_size(const char *value, size_t len, u64 *out);
 
+/* Is the bare word (no "=value") on the command line? */
+bool cmdline_flag(const char *cmdline, const char *word);
+
 #endif

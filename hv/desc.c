@@ -105,33 +105,36 @@ const char *trap_name(u64 vector)
 }
 
 /* Invariant 5: name a fault on a hole of the direct map. */
-static void explain_page_fault(const struct trap_frame *tf, u64 cr2)
+static void explain_page_fault(enum log_level lvl, const struct trap_frame *tf, u64 cr2)
 {
 	u64 dmap_end = DMAP_BASE + (frames_limit() << PAGE_SHIFT);
 
 	if (cr2 >= DMAP_BASE && cr2 < dmap_end) {
 		mfn_t mfn = pa_to_mfn(virt_to_phys((void *)(uintptr_t)cr2));
 		if (frame_is_protected(mfn)) {
-			log_err("access to protected frame %#lx via direct map at %#lx (%s of %#lx)", mfn_x(mfn),
+			kh_log(lvl, "access to protected frame %#lx via direct map at %#lx (%s of %#lx)", mfn_x(mfn),
 				tf->rip, (tf->error & PF_ERR_WRITE) ? "write" : "read", cr2);
 			return;
 		}
-		log_err("page fault in the direct map at %#lx: frame %#lx is not mapped (not RAM?)", cr2,
+		kh_log(lvl, "page fault in the direct map at %#lx: frame %#lx is not mapped (not RAM?)", cr2,
 			mfn_x(mfn));
 	} else if (cr2 >= FIXMAP_BASE && cr2 < FIXMAP_BASE + SZ_2M) {
-		log_err("page fault in the fixmap window at %#lx: no frame mapped in that slot", cr2);
+		kh_log(lvl, "page fault in the fixmap window at %#lx: no frame mapped in that slot", cr2);
 	}
 }
 
 void trap_handler(struct trap_frame *tf)
 {
 	u64 cr2 = tf->vector == EXC_PF ? read_cr2() : 0;
+	/* A probe expects its fault: reported all the same, but not as an error. */
+	bool probe = tf->vector == EXC_PF && tf->rip == (u64)(uintptr_t)probe_read8_insn;
+	enum log_level lvl = probe ? LOG_INFO : LOG_ERR;
 
-	log_err("exception %lu (%s), error code %#lx, at rip %#lx", tf->vector, trap_name(tf->vector),
-		tf->error, tf->rip);
+	kh_log(lvl, "exception %lu (%s), error code %#lx, at rip %#lx", tf->vector, trap_name(tf->vector),
+	       tf->error, tf->rip);
 	if (tf->vector == EXC_PF)
-		explain_page_fault(tf, cr2);
-	if (tf->vector == EXC_PF && tf->rip == (u64)(uintptr_t)probe_read8_insn) {
+		explain_page_fault(lvl, tf, cr2);
+	if (probe) {
 		log_info("(a probe: recovered)");
 		tf->rip = (u64)(uintptr_t)probe_read8_fixup;
 		return;

@@ -20,6 +20,7 @@
 #include "hv/exit.h"
 #include "hv/guest_load.h"
 #include "hv/mm_setup.h"
+#include "hv/selftest.h"
 #include "hv/shutdown.h"
 #include "hv/vm.h"
 #include "mm/dmap.h"
@@ -181,6 +182,7 @@ void hv_main(const struct boot_info *bi)
 	mm_setup(bi);
 	mask_legacy_interrupts();
 	exit_set_audit(opt.audit_every_entry);
+	bool selftest_failed = cmdline_flag(bi->cmdline, "selftest") && selftest_run();
 
 	int r = vmx_enable(&why);
 	if (r) {
@@ -198,5 +200,5 @@ void hv_main(const struct boot_info *bi)
 				opt.guest_mem, "");
 	}
 	log_info("keyhole: %u guests run, %u exited with status 0, %u did not", ran, ok, ran - ok);
-	machine_shutdown(ok == ran ? SHUTDOWN_OK : SHUTDOWN_FAILURE);
+	machine_shutdown(ok == ran && !selftest_failed ? SHUTDOWN_OK : SHUTDOWN_FAILURE);
 }

@@ -7,7 +7,7 @@
 #                     (tests/bochs/run.sh; output under build/bochs/)
 #
 # Knobs:
-#   KEYHOLE_CMDLINE   keyhole's command line in the ISO (default: loglevel=info audit=entry)
+#   KEYHOLE_CMDLINE   keyhole's command line in the ISO (default: loglevel=info audit=entry selftest)
 #   HV_SRCS           the image's sources; other mk files append theirs
 #                     (HV_SRCS += hv/vmx.c), before or after this file
 #   HV_EXTRA_OBJS     prebuilt objects linked in as they are (build/guest_blob.o)
@@ -26,7 +26,7 @@ HV_ISO_DIR := $(BUILD)/iso
 HV_LDSCRIPT := linker.ld
 HV_GUEST_MODULE := $(BUILD)/guest.elf
 
-KEYHOLE_CMDLINE ?= loglevel=info audit=entry
+KEYHOLE_CMDLINE ?= loglevel=info audit=entry selftest
 
 HV_SRCS += \
 	boot/mb2_header.S \

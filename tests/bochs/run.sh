@@ -93,6 +93,15 @@ check "VMX on with EPT" in_serial '^\[keyhole\] vmx: on \(VMCS revision 0x[0-9a-
 check "guest0 created with 2 MiB EPT leaves" in_serial '^\[keyhole\] guest0: [0-9]+ MiB, entry 0x[0-9a-f]+, EPT with 2 MiB leaves'
 check "guest output reaches the console behind its tag" in_serial '^\[guest0\] '
 
+# The boot self-tests (the selftest word): each counts in the closing line.
+self_pass=$(serial_text | grep -cE '^\[selftest\] PASS: ')
+self_fail=$(serial_text | grep -cE '^\[selftest\] FAIL: ')
+echo "boot self-tests: $self_pass passed, $self_fail failed"
+serial_text | grep -E '^\[selftest\] FAIL: ' | sed 's/^/  /'
+check "self-tests ran and closed with their count" in_serial "^\[selftest\] $self_pass passed, 0 failed"
+check "invariant 5: the fault handler names the protected frame" in_serial \
+	'^\[keyhole\] access to protected frame 0x[0-9a-f]+ via direct map at 0x[0-9a-f]+ \(read of 0x[0-9a-f]+\)'
+
 # The guest's own tests: each PASS/FAIL line counts in the closing line.
 guest_pass=$(serial_text | grep -cE '^\[guest[0-9]+\] PASS: ')
 guest_fail=$(serial_text | grep -cE '^\[guest[0-9]+\] FAIL: ')
@@ -104,8 +113,8 @@ check "run summary: every guest exited with status 0" in_serial '^\[keyhole\] ke
 check "no hypervisor errors" not_in_serial '^\[keyhole\] error: '
 check "no panic" not_in_serial 'PANIC: '
 check "ended through the shutdown port" ended_by_shutdown
-passed=$((passed + guest_pass))
-failed=$((failed + guest_fail))
+passed=$((passed + guest_pass + self_pass))
+failed=$((failed + guest_fail + self_fail))
 
 echo "serial log: $serial"
 if [ "$failed" -ne 0 ]; then

@@ -29,3 +29,12 @@ TEST(cmdline_sizes)
 	EXPECT(!cmdline_size("99999999999999999999", 20, &n));
 	EXPECT(!cmdline_size("17179869184G", 12, &n)); /* 2^34 GiB overflows */
 }
+
+TEST(cmdline_flags)
+{
+	EXPECT(cmdline_flag("loglevel=info selftest", "selftest"));
+	EXPECT(cmdline_flag("selftest audit=entry", "selftest"));
+	EXPECT(!cmdline_flag("selftests", "selftest"));
+	EXPECT(!cmdline_flag("selftest=1", "selftest"));
+	EXPECT(!cmdline_flag("", "selftest"));
+}
