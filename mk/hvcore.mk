@@ -11,3 +11,7 @@ HV_SRCS += hv/desc.c hv/selftest.c hv/trap_entry.S hv/mm_setup.c hv/vmx.c hv/vmx
 HV_EXTRA_OBJS += $(BUILD)/guest_blob.o
 
 TEST_SUITES += test-bochs
+
+.PHONY: run
+run: deps $(BUILD)/keyhole.iso
+	@tools/run.sh $(BUILD)/keyhole.iso
