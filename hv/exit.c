@@ -308,6 +308,25 @@ static u64 *gpr(struct vcpu *v, unsigned int n)
 	return regs[n];
 }
 
+/*
+ * MOV to CR0/CR4 (the bits VMX owns exit).  The guest sees what it wrote; a
+ * value a 64-bit CPU would refuse gets #GP, as on hardware, rather than an
+ * invalid guest state at the next entry.
+ */
+#define CR0_PE BIT(0)
+#define CR0_NW BIT(29)
+#define CR0_CD BIT(30)
+#define CR0_PG BIT(31)
+#define CR4_PAE BIT(5)
+#define CR4_VMXE BIT(13)
+
+static bool cr_value_ok(const struct vmx_caps *c, unsigned int cr, u64 val)
+{
+	if (cr == 0)
+		return !(val >> 32) && (val & CR0_PG) && (val & CR0_PE) && (!(val & CR0_NW) || (val & CR0_CD));
+	return (val & CR4_PAE) && !(val & CR4_VMXE) && !(val & ~c->cr4_fixed1);
+}
+
 static void handle_cr_access(struct vcpu *v)
 {
 	u64 q = vmread(EXIT_QUALIFICATION);
@@ -320,6 +339,11 @@ static void handle_cr_access(struct vcpu *v)
 		return;
 	}
 	u64 val = reg == 4 ? vmread(GUEST_RSP) : *gpr(v, reg);
+	if (!cr_value_ok(c, cr, val)) {
+		log_info("guest%u: MOV to CR%u of %#lx refused: #GP", v->vm->id, cr, val);
+		inject(EXC_GP, true);
+		return;
+	}
 	if (cr == 0) {
 		v->cr0_shadow = val;
 		vmwrite(CR0_READ_SHADOW, val);
@@ -394,8 +418,10 @@ void exit_dispatch(struct vcpu *v)
 	u32 basic = reason & VMX_EXIT_REASON_BASIC_MASK;
 
 	if (reason & VMX_EXIT_REASON_FAILED_VMENTRY) {
-		log_err("guest%u: VM entry failed: %s, qualification %#lx", v->vm->id, vmx_exit_reason_name(basic),
-			vmread(EXIT_QUALIFICATION));
+		const char *why = NULL, *field = vmx_diagnose_guest_state(&why);
+		log_err("guest%u: VM entry failed: %s, qualification %#lx; offending field: %s%s%s", v->vm->id,
+			vmx_exit_reason_name(basic), vmread(EXIT_QUALIFICATION),
+			field ? field : "none found by keyhole's checks", why ? " - " : "", why ? why : "");
 		stop(v, "VM entry failed (invalid guest state)");
 		return;
 	}

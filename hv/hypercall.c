@@ -10,6 +10,7 @@
 #include "hv/hypercall.h"
 #include "lib/string.h"
 #include "mm/audit.h"
+#include "mm/hostmm.h"
 
 const char *hypercall_name(u64 nr)
 {
@@ -25,6 +26,8 @@ const char *hypercall_name(u64 nr)
 	case KH_HC_DIAG_COPY: return "DIAG_COPY";
 	case KH_HC_DIAG_IN_DMAP: return "DIAG_IN_DMAP";
 	case KH_HC_DIAG_DIRTY: return "DIAG_DIRTY";
+	case KH_HC_DIAG_AUDIT: return "DIAG_AUDIT";
+	case KH_HC_TEST_PLANT_LEAK: return "TEST_PLANT_LEAK";
 	}
 	return "unknown";
 }
@@ -94,6 +97,27 @@ static s64 diag_copy(struct vm *vm, u64 dst, u64 src, u64 len)
 	return 0;
 }
 
+static bool test_hooks;
+
+void hypercall_enable_test_hooks(bool on)
+{
+	test_hooks = on;
+}
+
+/* The leak the audit must catch: one PTE in the shared tables, outside every window. */
+static s64 plant_leak(struct vm *vm, gfn_t gfn)
+{
+	mfn_t m;
+
+	if (!test_hooks)
+		return -ENOSYS;
+	if (guest_mem_lookup(vm, gfn, &m))
+		return -EINVAL;
+	log_warn("guest%u: TEST_PLANT_LEAK: mapping frame %#lx at %#llx on purpose", vm->id, mfn_x(m),
+		 TEST_LEAK_VA);
+	return pt_map(hostmm_shared_pt(), TEST_LEAK_VA, mfn_to_pa(m), PAGE_SIZE, PT_R);
+}
+
 static s64 call(struct vm *vm, struct vcpu_regs *regs)
 {
 	u64 a0 = regs->rbx, a1 = regs->rcx, a2 = regs->rdx;
@@ -138,6 +162,10 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 		if (guest_mem_lookup(vm, _gfn(a0), &m))
 			return -EINVAL;
 		return gmap_dirty_test_and_clear(vm, _gfn(a0));
+	case KH_HC_DIAG_AUDIT:
+		return audit_host(NULL) + audit_ept(vm, NULL);
+	case KH_HC_TEST_PLANT_LEAK:
+		return plant_leak(vm, _gfn(a0));
 	}
 	return -ENOSYS;
 }

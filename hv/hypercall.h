@@ -25,6 +25,10 @@ struct hc_stats {
 };
 
 enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, struct hc_stats *stats, u64 *status);
+/* The testhooks command-line word: allow KH_HC_TEST_PLANT_LEAK. */
+void hypercall_enable_test_hooks(bool on);
+/* Where a planted leak maps its frame: far from anything keyhole maps. */
+#define TEST_LEAK_VA 0xffffffffc0000000ULL
 const char *hypercall_name(u64 nr);
 
 #endif

@@ -19,6 +19,7 @@
 #include "hv/desc.h"
 #include "hv/exit.h"
 #include "hv/guest_load.h"
+#include "hv/hypercall.h"
 #include "hv/mm_setup.h"
 #include "hv/selftest.h"
 #include "hv/shutdown.h"
@@ -115,6 +116,7 @@ static void mask_legacy_interrupts(void)
 struct options {
 	u64 guest_mem;
 	bool audit_every_entry;
+	bool test_hooks;
 };
 
 static void parse_options(const char *cmdline, struct options *o)
@@ -134,6 +136,9 @@ static void parse_options(const char *cmdline, struct options *o)
 	o->audit_every_entry = v && cmdline_value_is(v, len, "entry");
 	if (v && !o->audit_every_entry)
 		log_err("audit=%.*s: the only value is audit=entry (audit before every VM entry)", (int)len, v);
+	o->test_hooks = cmdline_flag(cmdline, "testhooks");
+	if (o->test_hooks)
+		log_warn("testhooks: test-only hooks are on (a guest may plant a leak): never use this in production");
 }
 
 /* Everything after the module's first word ("guest") is the guest's command line. */
@@ -151,10 +156,10 @@ static const char *module_args(const struct boot_module *m)
 extern const char keyhole_guest_elf_start[], keyhole_guest_elf_end[];
 
 /* Runs one guest and reports its end; true if it exited with status 0. */
-static bool run_guest(unsigned int id, const void *image, u64 len, u64 mem, const char *args)
+static bool run_guest(unsigned int id, const void *image, u64 len, u64 mem, const char *args, bool break_state)
 {
 	struct guest_result res;
-	int r = vm_run_image(id, image, len, mem, args, &res);
+	int r = vm_run_image(id, image, len, mem, args, break_state, &res);
 
 	if (r) {
 		log_err("guest%u: not started (%d)", id, r);
@@ -182,6 +187,7 @@ void hv_main(const struct boot_info *bi)
 	mm_setup(bi);
 	mask_legacy_interrupts();
 	exit_set_audit(opt.audit_every_entry);
+	hypercall_enable_test_hooks(opt.test_hooks);
 	bool selftest_failed = cmdline_flag(bi->cmdline, "selftest") && selftest_run();
 
 	int r = vmx_enable(&why);
@@ -192,12 +198,14 @@ void hv_main(const struct boot_info *bi)
 
 	for (u32 i = 0; i < bi->nr_modules; i++, ran++) {
 		const struct boot_module *m = &bi->modules[i];
-		ok += run_guest(ran, phys_to_virt(m->pa), m->len, opt.guest_mem, module_args(m));
+		/* kh-invalid-state: with testhooks, a VM whose guest state is wrong on purpose */
+		bool break_state = opt.test_hooks && cmdline_flag(m->cmdline, "kh-invalid-state");
+		ok += run_guest(ran, phys_to_virt(m->pa), m->len, opt.guest_mem, module_args(m), break_state);
 	}
 	if (ran == 0) {
 		log_info("no guest module: running the built-in test guest");
 		ok += run_guest(ran++, keyhole_guest_elf_start, (u64)(keyhole_guest_elf_end - keyhole_guest_elf_start),
-				opt.guest_mem, "");
+				opt.guest_mem, "", false);
 	}
 	log_info("keyhole: %u guests run, %u exited with status 0, %u did not", ran, ok, ran - ok);
 	machine_shutdown(ok == ran && !selftest_failed ? SHUTDOWN_OK : SHUTDOWN_FAILURE);

@@ -15,7 +15,7 @@ static struct vm vm;
 static struct vcpu vcpu;
 
 int vm_run_image(unsigned int id, const void *image, u64 len, u64 mem_bytes, const char *cmdline,
-		 struct guest_result *res)
+		 bool break_state, struct guest_result *res)
 {
 	const struct vmx_caps *caps = vmx_get_caps();
 	int ept_level = cpu_has_vmx_ept_2m(caps) ? 2 : 1;
@@ -47,7 +47,7 @@ int vm_run_image(unsigned int id, const void *image, u64 len, u64 mem_bytes, con
 	log_info("guest%u: %lu MiB, entry %#lx, EPT with %s leaves", id, mem_bytes >> 20, entry.rip,
 		 ept_level == 2 ? "2 MiB" : "4 KiB");
 
-	r = vcpu_init(&vcpu, &vm, &entry);
+	r = vcpu_init(&vcpu, &vm, &entry, break_state);
 	if (r) {
 		guest_mem_destroy(&vm);
 		return r;

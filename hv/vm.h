@@ -22,6 +22,6 @@ struct guest_result {
  * refused (logged with the reason); -ENOMEM.
  */
 int vm_run_image(unsigned int id, const void *image, u64 len, u64 mem_bytes, const char *cmdline,
-		 struct guest_result *res);
+		 bool break_state, struct guest_result *res);
 
 #endif

@@ -286,7 +286,7 @@ static void allow_msr(u8 *bitmap, u32 msr)
 	bitmap[2048 + base + bit / 8] &= (u8)~(1u << (bit % 8));
 }
 
-int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry)
+int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bool break_state)
 {
 	int r;
 
@@ -315,6 +315,8 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry)
 	setup_controls(v);
 	setup_host_state();
 	setup_guest_state(v, entry);
+	if (break_state)
+		vmwrite(GUEST_RFLAGS, 0); /* a test VM set up wrongly on purpose: reserved bit 1 clear */
 	return 0;
 }
 
@@ -345,6 +347,43 @@ void vcpu_dump(struct vcpu *v)
 	log_err("guest%u: exit reason %#lx (%s), qualification %#lx", v->vm->id, vmread(VM_EXIT_REASON),
 		vmx_exit_reason_name((u32)vmread(VM_EXIT_REASON) & VMX_EXIT_REASON_BASIC_MASK),
 		vmread(EXIT_QUALIFICATION));
+}
+
+#define RFLAGS_RESERVED_ZERO (BIT(3) | BIT(5) | BIT(15) | ~0x3fffffULL)
+
+static bool canonical(u64 va)
+{
+	return ((s64)(va << 16) >> 16) == (s64)va;
+}
+
+const char *vmx_diagnose_guest_state(const char **why)
+{
+	u64 cr0 = vmread(GUEST_CR0), cr4 = vmread(GUEST_CR4), efer = vmread(GUEST_IA32_EFER);
+	bool ia32e = vmread(VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE;
+	u64 rflags = vmread(GUEST_RFLAGS), cs_ar = vmread(GUEST_CS_AR_BYTES), tr_ar = vmread(GUEST_TR_AR_BYTES);
+
+	if (vmx_fix_cr0(&caps, cr0) != cr0)
+		return *why = "a bit fixed by IA32_VMX_CR0_FIXED0/1 differs", "GUEST_CR0";
+	if (vmx_fix_cr4(&caps, cr4) != cr4)
+		return *why = "a bit fixed by IA32_VMX_CR4_FIXED0/1 differs", "GUEST_CR4";
+	if (ia32e && !(cr4 & X86_CR4_PAE))
+		return *why = "a 64-bit guest needs CR4.PAE", "GUEST_CR4";
+	if (!!(efer & EFER_LMA) != ia32e || (ia32e && !(efer & EFER_LME)))
+		return *why = "EFER.LMA/LME must match the IA-32e mode entry control", "GUEST_IA32_EFER";
+	if (!(rflags & RFLAGS_FIXED) || (rflags & RFLAGS_RESERVED_ZERO))
+		return *why = "reserved bit 1 must be 1 and bits 3, 5, 15, 22-63 must be 0", "GUEST_RFLAGS";
+	if (!(cs_ar & VMX_AR_P) || (ia32e && (cs_ar & VMX_AR_L) && (cs_ar & VMX_AR_DB)))
+		return *why = "CS must be present, and not both L and D/B", "GUEST_CS_AR_BYTES";
+	if ((tr_ar & VMX_AR_UNUSABLE) || (tr_ar & VMX_AR_TYPE_MASK) != 0xb || !(tr_ar & VMX_AR_P))
+		return *why = "TR must be a present, busy 64-bit TSS", "GUEST_TR_AR_BYTES";
+	if (!canonical(vmread(GUEST_RIP)))
+		return *why = "RIP must be canonical", "GUEST_RIP";
+	if (vmread(GUEST_ACTIVITY_STATE) > GUEST_ACTIVITY_WAIT_SIPI)
+		return *why = "no such activity state", "GUEST_ACTIVITY_STATE";
+	if (vmread(VMCS_LINK_POINTER) != VMCS_LINK_POINTER_NONE)
+		return *why = "must be all ones without VMCS shadowing", "VMCS_LINK_POINTER";
+	*why = NULL;
+	return NULL;
 }
 
 /* Invariant 2 and, in test builds, invariant 1, before every entry. */

@@ -55,7 +55,8 @@ struct vcpu {
 int vmx_enable(const char **why);
 const struct vmx_caps *vmx_get_caps(void);
 
-int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry);
+/* break_state: a test VM whose guest state is invalid on purpose (the kh-invalid-state module word). */
+int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bool break_state);
 /* Runs the guest until it exits or keyhole stops it. */
 void vcpu_run(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
@@ -63,6 +64,13 @@ void vcpu_destroy(struct vcpu *v);
 void vcpu_stop(struct vcpu *v, const char *reason);
 /* Logs the guest's registers and the VMCS state that explains an exit. */
 void vcpu_dump(struct vcpu *v);
+
+/*
+ * After a failed entry: checks the guest-state fields keyhole sets against
+ * the SDM's rules (26.3.1) and returns the name of the first that breaks one,
+ * with the rule in *why; NULL if none does.
+ */
+const char *vmx_diagnose_guest_state(const char **why);
 
 u64 vmread(u32 field);
 void vmwrite(u32 field, u64 value);

@@ -184,6 +184,8 @@ int frames_free(mfn_t first, u64 n)
 		ft[i].owner = FRAME_FREE;
 	}
 	nfree += n;
+	/* Next-fit restarts at the lowest freed frame: memory is reused before new memory is touched. */
+	cursor = MIN(cursor, f);
 	return 0;
 }
 

@@ -39,6 +39,13 @@ enum kh_hypercall {
 	KH_HC_DIAG_COPY = 0x103,     /* (dst_gpa, src_gpa, len) -> 0 */
 	KH_HC_DIAG_IN_DMAP = 0x104,  /* (gfn) -> 1 if keyhole's direct map reaches it, else 0 */
 	KH_HC_DIAG_DIRTY = 0x105,    /* (gfn) -> 1 if logged dirty since the last ask, else 0 */
+	KH_HC_DIAG_AUDIT = 0x106,    /* -> findings of the audit of keyhole's tables and this guest's EPT (0: clean) */
+	/*
+	 * Test hook, refused (-ENOSYS) unless keyhole's command line says testhooks:
+	 * maps the guest's frame at gfn into keyhole's own tables beside the direct
+	 * map, a deliberate leak for the audit to catch at the next VM entry.
+	 */
+	KH_HC_TEST_PLANT_LEAK = 0x1f0, /* (gfn) -> 0 */
 };
 
 /* Longest buffer a single DIAG call accepts. */

@@ -165,3 +165,15 @@ TEST(frames_protected_summary)
 	frame_set_protected(_mfn(mfn_x(g) + 700), false);
 	EXPECT(!frames_any_protected(g, 1024));
 }
+
+TEST(frames_freed_memory_is_reused_first)
+{
+	mfn_t a, b, c;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	EXPECT_EQ(frames_alloc(64, frame_owner_guest(0), &a), 0);
+	EXPECT_EQ(frames_alloc(8, FRAME_HV, &b), 0);
+	EXPECT_EQ(frames_free(a, 64), 0);
+	EXPECT_EQ(frames_alloc(64, frame_owner_guest(1), &c), 0);
+	EXPECT_EQ(mfn_x(c), mfn_x(a)); /* the next guest gets the scrubbed frames back */
+}

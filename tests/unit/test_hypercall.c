@@ -120,7 +120,7 @@ TEST(hypercall_bad_arguments_get_documented_errors)
 	EXPECT_EQ(hc(KH_HC_MEM_UNSHARE, PAGES - 1, 2, 0), -EINVAL);    /* straddles the end */
 	EXPECT_EQ(hc(KH_HC_MEM_UNSHARE, ~0ULL, 1, 0), -EINVAL);
 	EXPECT_EQ(hc(0x9999, 0, 0, 0), -ENOSYS);                       /* unknown nr */
-	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY + 1, 0, 0, 0), -ENOSYS);
+	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT + 1, 0, 0, 0), -ENOSYS);
 	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, 0, 0, 0), -EINVAL);          /* zero length */
 	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, 0, KH_DIAG_MAX_LEN + 1, 0), -EINVAL);
 	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, end - 8, 16, 0), -EINVAL);   /* crosses the end */
@@ -149,4 +149,24 @@ TEST(hypercall_error_logging_is_bounded)
 	EXPECT_EQ(stats.errors, 1000);
 	EXPECT(sim_log_contains("counted, not logged"));
 	EXPECT(sim_log_contains("hypercall unknown (0x7777)"));
+}
+
+TEST(hypercall_diag_audit_and_the_leak_hook)
+{
+	setup();
+	EXPECT_EQ(hc(KH_HC_ENABLE_MEM_PROTECTED, 0, 0, 0), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), 0);
+	EXPECT_EQ(hc(KH_HC_TEST_PLANT_LEAK, 5, 0, 0), -ENOSYS); /* not without testhooks */
+	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), 0);
+	hypercall_enable_test_hooks(true);
+	EXPECT_EQ(hc(KH_HC_TEST_PLANT_LEAK, PAGES, 0, 0), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_TEST_PLANT_LEAK, 5, 0, 0), 0);
+	hypercall_enable_test_hooks(false);
+	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), 2); /* seen from both CPUs' roots */
+	mfn_t m;
+	EXPECT_EQ(guest_mem_lookup(&vm, _gfn(5), &m), 0);
+	struct audit_report rep;
+	EXPECT_EQ(audit_host(&rep), 2);
+	EXPECT_EQ(rep.first[0].va, TEST_LEAK_VA);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(m));
 }
