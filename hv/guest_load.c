@@ -70,6 +70,17 @@ static int build_page_tables(struct vm *vm, u64 mem_bytes)
 	return r;
 }
 
+/* The descriptors behind the selectors vcpu_init() loads (hv/vmx.c sets the same attributes). */
+static int build_gdt(struct vm *vm)
+{
+	const u64 code64 = 0x00af9b000000ffffULL, data = 0x00cf93000000ffffULL;
+	const u64 tss_lo = GUEST_TSS_LIMIT | ((GUEST_TSS_GPA & 0xffffff) << 16) | (0x8bULL << 40) |
+			   (((GUEST_TSS_GPA >> 24) & 0xff) << 56);
+	u64 gdt[5] = { 0, code64, data, tss_lo, GUEST_TSS_GPA >> 32 };
+
+	return copy_to_guest(vm, GUEST_GDT_GPA, gdt, sizeof(gdt));
+}
+
 int guest_load_elf(struct vm *vm, u64 mem_bytes, const void *image, u64 len, const char *cmdline,
 		   struct guest_entry *entry, const char **why)
 {
@@ -120,6 +131,8 @@ int guest_load_elf(struct vm *vm, u64 mem_bytes, const void *image, u64 len, con
 			return r;
 	}
 	r = build_page_tables(vm, mem_bytes);
+	if (!r)
+		r = build_gdt(vm);
 	if (r)
 		return r;
 	struct kh_guest_boot boot = {

@@ -8,7 +8,10 @@
  *   0x00000000  not used by keyhole
  *   0x00001000  struct kh_guest_boot, then the command line
  *   0x00002000  guest page tables: PML4, PDPT, one PD per GiB (2 MiB pages,
- *               identity map of all guest memory)
+ *               identity map of all guest memory), up to 0x8000
+ *   0x00008000  a GDT whose selectors match the guest's segment registers
+ *               (0x08 code, 0x10 data, 0x18 TSS), so the guest can take
+ *               exceptions through an IDT of its own; its TSS at 0x9000
  *   0x00070000  the initial stack (64 KiB, top at 0x80000)
  *   0x00080000  first address an image segment may use
  *   ...         the image's PT_LOAD segments, at p_paddr
@@ -23,6 +26,13 @@ struct vm;
 
 #define GUEST_BOOT_GPA 0x1000ULL
 #define GUEST_PT_GPA 0x2000ULL
+#define GUEST_GDT_GPA 0x8000ULL
+#define GUEST_TSS_GPA 0x9000ULL
+#define GUEST_GDT_LIMIT (5 * 8 - 1) /* null, code, data, 16-byte TSS */
+#define GUEST_TSS_LIMIT 0x67
+#define GUEST_SEL_CODE 0x08
+#define GUEST_SEL_DATA 0x10
+#define GUEST_SEL_TSS 0x18
 #define GUEST_STACK_TOP 0x80000ULL
 #define GUEST_IMAGE_MIN 0x80000ULL
 #define GUEST_MEM_MAX (4ULL << 30) /* the page tables keyhole builds cover 4 GiB */

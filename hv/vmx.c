@@ -220,9 +220,6 @@ static void setup_host_state(void)
 #define AR_CODE64 (0xb | VMX_AR_S | VMX_AR_P | VMX_AR_L | VMX_AR_G)  /* execute/read, accessed */
 #define AR_DATA (0x3 | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G)   /* read/write, accessed */
 #define AR_TSS64_BUSY (0xb | VMX_AR_P)
-#define GUEST_SEL_CODE 0x08
-#define GUEST_SEL_DATA 0x10
-#define GUEST_SEL_TSS 0x18
 
 static void guest_segment(u32 sel_field, u16 sel, u32 ar)
 {
@@ -250,10 +247,10 @@ static void setup_guest_state(struct vcpu *v, const struct guest_entry *e)
 	vmwrite(GUEST_LDTR_BASE, 0);
 	vmwrite(GUEST_TR_SELECTOR, GUEST_SEL_TSS);
 	vmwrite(GUEST_TR_AR_BYTES, AR_TSS64_BUSY);
-	vmwrite(GUEST_TR_LIMIT, 0x67);
-	vmwrite(GUEST_TR_BASE, 0);
-	vmwrite(GUEST_GDTR_BASE, 0);
-	vmwrite(GUEST_GDTR_LIMIT, 0);
+	vmwrite(GUEST_TR_LIMIT, GUEST_TSS_LIMIT);
+	vmwrite(GUEST_TR_BASE, GUEST_TSS_GPA);
+	vmwrite(GUEST_GDTR_BASE, GUEST_GDT_GPA);
+	vmwrite(GUEST_GDTR_LIMIT, GUEST_GDT_LIMIT);
 	vmwrite(GUEST_IDTR_BASE, 0);
 	vmwrite(GUEST_IDTR_LIMIT, 0);
 

@@ -220,7 +220,7 @@ static int change_range(struct vm *vm, gfn_t gfn, u64 npages, bool protect)
 		r = -EBUSY;
 	if (r) {
 		spin_unlock(&m->lock);
-		log_warn("gmap: VM %u: %s gfn %#lx + %lu pages refused (%d)", vm->id,
+		log_debug("gmap: VM %u: %s gfn %#lx + %lu pages refused (%d)", vm->id,
 			 protect ? "unshare" : "share", gfn_x(gfn), npages, r);
 		return r;
 	}

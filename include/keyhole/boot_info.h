@@ -17,7 +17,7 @@
 #include <keyhole/types.h>
 
 #define BOOT_MEM_RANGES_MAX 256
-#define BOOT_MODULES_MAX 8
+#define BOOT_MODULES_MAX 32
 #define BOOT_CMDLINE_MAX 512
 #define BOOT_MODULE_CMDLINE_MAX 128
 #define BOOT_LOADER_DESC_MAX 64

@@ -90,6 +90,14 @@ TEST(guest_load_places_segments_tables_and_boot_block)
 	EXPECT_EQ(pde7, 7 * SZ_2M | PTE_P | PTE_W | PTE_PS);
 	u64 pde8 = *(u64 *)guest_byte(&vm, (pdpt & PTE_ADDR_MASK) + 8 * 8);
 	EXPECT_EQ(pde8, 0); /* 16 MiB: eight 2 MiB pages */
+
+	/* a GDT matching the selectors the guest starts with */
+	u64 *gdt = (u64 *)guest_byte(&vm, GUEST_GDT_GPA);
+	EXPECT_EQ(gdt[0], 0);
+	EXPECT(gdt[GUEST_SEL_CODE / 8] & (1ULL << 53)); /* L: 64-bit code */
+	EXPECT(gdt[GUEST_SEL_DATA / 8] & (1ULL << 47)); /* present */
+	EXPECT_EQ((gdt[GUEST_SEL_TSS / 8] >> 40) & 0xf, 0xb); /* busy 64-bit TSS */
+	EXPECT_EQ((gdt[GUEST_SEL_TSS / 8] >> 16) & 0xffffff, GUEST_TSS_GPA);
 }
 
 TEST(guest_load_works_on_protected_memory)

@@ -1,0 +1,59 @@
+# The adversarial run: hostile guests, the hypercall fuzzer, the scrub check
+# and the planted leak, one after another in one boot of keyhole in Bochs.
+#
+#   make test-adversarial   build/adversarial.iso in Bochs, checked by
+#                           tests/bochs/adversarial.sh
+#
+# Every guest here shares the test guest's runtime and newlib.
+
+GUEST_RT_OBJS := $(patsubst %,$(GUEST_BUILD)/%.o,$(basename $(GUEST_RT_SRCS) $(GUEST_LIB_SRCS)))
+
+# build/guests/NAME.elf from guest/NAME/NAME.c and the runtime.
+define GUEST_IMAGE
+$(BUILD)/guests/$(1).elf: $(GUEST_BUILD)/guest/$(1)/$(1).o $(GUEST_RT_OBJS) $(GUEST_LD_SCRIPT) $(NEWLIB_STAMP)
+	@mkdir -p $$(@D)
+	ld -nostdlib -static --fatal-warnings -z max-page-size=0x1000 -z noexecstack \
+		-T $(GUEST_LD_SCRIPT) -o $$@ $$< $(GUEST_RT_OBJS) \
+		--start-group $(NEWLIB_LIB)/libc.a $(NEWLIB_LIB)/libm.a $(GUEST_LIBGCC) --end-group
+endef
+$(foreach g,hostile fuzz,$(eval $(call GUEST_IMAGE,$(g))))
+
+ADV_ISO := $(BUILD)/adversarial.iso
+# audit=entry: invariant 1 at every VM entry; testhooks: the leak planter for the last guest.
+ADV_CMDLINE := loglevel=info audit=entry testhooks guest_mem=16M
+# The hostile cases in the order they run; the harness knows what each must end in.
+ADV_CASES := read-far write-outside exec-outside last-page triple-fault string-io ud vmxon wrmsr \
+	cr4-vmxe page-fault hlt hypercall-ranges shutdown-ports scrub-write scrub-check
+HOSTILE := $(BUILD)/guests/hostile.elf
+
+$(ADV_ISO): $(HV_ELF) $(HOSTILE) tools/mkiso.sh mk/test-adversarial.mk
+	@echo "  GRUB    $@"
+	@tools/mkiso.sh $@ $(HV_ELF) "$(ADV_CMDLINE)" \
+		$(foreach c,$(ADV_CASES),$(HOSTILE) "guest case=$(c)") \
+		$(HOSTILE) "guest case=invalid-state kh-invalid-state" \
+		$(HOSTILE) "guest case=plant-leak"
+
+# The fuzzer in a boot of its own: it asks for the audit after every batch
+# (DIAG_AUDIT) instead of paying for one at each of its 100,000 entries.
+FUZZ_GUEST_ISO := $(BUILD)/fuzz-guest.iso
+FUZZ_GUEST_SEED ?= 0x5eed
+FUZZ_GUEST_CALLS ?= 100000
+
+# Rebuilt when the seed or the count changes.
+FUZZ_GUEST_STAMP := $(BUILD)/fuzz-guest.args
+$(FUZZ_GUEST_STAMP): hv-force
+	@mkdir -p $(@D)
+	@echo '$(FUZZ_GUEST_SEED) $(FUZZ_GUEST_CALLS)' | cmp -s - $@ || echo '$(FUZZ_GUEST_SEED) $(FUZZ_GUEST_CALLS)' > $@
+
+$(FUZZ_GUEST_ISO): $(HV_ELF) $(BUILD)/guests/fuzz.elf $(FUZZ_GUEST_STAMP) tools/mkiso.sh mk/test-adversarial.mk
+	@echo "  GRUB    $@"
+	@tools/mkiso.sh $@ $(HV_ELF) "loglevel=info guest_mem=16M" \
+		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS)"
+
+.PHONY: test-adversarial test-fuzz-guest
+test-adversarial: $(ADV_ISO)
+	@tests/bochs/adversarial.sh $(ADV_ISO) $(BUILD)/adversarial
+
+test-fuzz-guest: $(FUZZ_GUEST_ISO)
+	@tests/bochs/fuzz-guest.sh $(FUZZ_GUEST_ISO) $(BUILD)/fuzz-guest
+TEST_SUITES += test-adversarial test-fuzz-guest

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Shared by the Bochs harnesses (run.sh, adversarial.sh): boots an ISO in
+# Bochs headless under a timeout and provides the check helpers.
+#
+# The caller sets iso, out and (optionally) BOCHS_TIMEOUT, then sources this
+# file.  Afterwards: $serial (COM1 log), $log (Bochs's log), $ending (why
+# Bochs quit), $timed_out, and check NAME COMMAND... which prints PASS/FAIL
+# and counts into $passed / $failed.
+
+set -u
+
+timeout_s=${BOCHS_TIMEOUT:-60}
+bxshare=${BXSHARE:-/usr/share/bochs}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Bochs's panic message when the machine ends the run on port 0x8900.
+shutdown_marker='Shutdown port: shutdown requested'
+
+[ -f "$iso" ] || { echo "run.sh: no ISO at $iso (make iso)" >&2; exit 2; }
+mkdir -p "$out"
+iso=$(cd "$(dirname "$iso")" && pwd)/$(basename "$iso")
+out=$(cd "$out" && pwd)
+serial=$out/serial.log
+log=$out/bochs.log
+rm -f "$serial" "$log" "$out/bochs.out"
+
+sed -e "s|@ISO@|$iso|" -e "s|@SERIAL@|$serial|" -e "s|@LOG@|$log|" \
+	-e "s|@BXSHARE@|$bxshare|" "$here/bochsrc.in" > "$out/bochsrc"
+# Without a command file, the debugger build of Bochs stops at its prompt.
+echo c > "$out/bochs.rc"
+
+# Bochs ignores SIGTERM: timeout(1) follows up with SIGKILL.  --foreground
+# signals Bochs alone (the bochs wrapper execs it), not timeout itself.
+start=$(date +%s%N)
+TERM=dumb timeout --foreground -k 2 "$timeout_s" bochs -q -f "$out/bochsrc" -rc "$out/bochs.rc" \
+	< /dev/null > "$out/bochs.out" 2>&1
+status=$?
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+
+# How the run ended: timeout(1) exits 124 (137 after SIGKILL) when it stopped
+# Bochs; otherwise Bochs's last panic line says why it quit.
+timed_out=false
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	timed_out=true
+	ending="killed after the ${timeout_s} s timeout"
+else
+	ending=$(grep -F '>>PANIC<<' "$log" 2>/dev/null | tail -n 1 | sed 's/.*>>PANIC<< *//')
+	ending=${ending:-"exit status $status, no reason in the Bochs log"}
+fi
+printf 'bochs ran %d.%03d s, ended by: %s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000)) "$ending"
+
+passed=0
+failed=0
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "PASS: $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL: $name"
+		failed=$((failed + 1))
+	fi
+}
+
+# The serial log has CR LF line ends, and GRUB leaves a CR before our first line.
+serial_text() { tr -d '\r' < "$serial" 2>/dev/null; }
+in_serial() { serial_text | grep -Eq -- "$1"; }
+not_in_serial() { ! serial_text | grep -Eq -- "$1"; }
+ended_by_shutdown() { ! $timed_out && [ "$ending" = "$shutdown_marker" ]; }
+
