@@ -268,6 +268,19 @@ void sim_boot_standard(void)
 	hostmm_activate(0);
 }
 
+void sim_boot_small(void)
+{
+	static const struct mm_range ram[] = { { 0x100000, 0x3f00000 } }; /* [1 MiB, 64 MiB) */
+	static const struct hostmm_section img[] = { { SIM_IMAGE_VA, SIM_IMAGE_PA, 0x100000, PT_R | PT_X } };
+	static const struct mm_range res[] = { { SIM_IMAGE_PA, 0x100000 } };
+
+	if (frames_init(ram, 1, res, 1) || hostmm_init(1, img, 1)) {
+		fprintf(stderr, "sim: the small machine did not boot\n");
+		exit(2);
+	}
+	hostmm_activate(0);
+}
+
 /* ---- panic, log, faults ---- */
 
 static jmp_buf *panic_jmp;

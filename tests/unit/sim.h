@@ -44,6 +44,8 @@ void sim_reset(void);
  * reserved at 2 MiB; frames_init + hostmm_init(2 CPUs) + activate CPU 0.
  */
 void sim_boot_standard(void);
+/* A quick machine for the fuzzers: 63 MiB of RAM at 1 MiB, one CPU. */
+void sim_boot_small(void);
 void *sim_phys(u64 pa);
 
 /* Independent software walks of the simulated tables (no mm/ code). */
