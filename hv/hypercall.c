@@ -27,6 +27,7 @@ const char *hypercall_name(u64 nr)
 	case KH_HC_DIAG_IN_DMAP: return "DIAG_IN_DMAP";
 	case KH_HC_DIAG_DIRTY: return "DIAG_DIRTY";
 	case KH_HC_DIAG_AUDIT: return "DIAG_AUDIT";
+	case KH_HC_DIAG_READ: return "DIAG_READ";
 	case KH_HC_TEST_PLANT_LEAK: return "TEST_PLANT_LEAK";
 	}
 	return "unknown";
@@ -164,6 +165,12 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 		return gmap_dirty_test_and_clear(vm, _gfn(a0));
 	case KH_HC_DIAG_AUDIT:
 		return audit_host(NULL) + audit_ept(vm, NULL);
+	case KH_HC_DIAG_READ: {
+		static u8 page[PAGE_SIZE];
+		if (a1 > PAGE_SIZE || !diag_range_ok(vm, a0, a1))
+			return -EINVAL;
+		return copy_from_guest(vm, page, a0, a1);
+	}
 	case KH_HC_TEST_PLANT_LEAK:
 		return plant_leak(vm, _gfn(a0));
 	}

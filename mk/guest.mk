@@ -131,3 +131,16 @@ $(BUILD)/guest_blob.o: $(BUILD)/guest-embed.elf
 .PHONY: newlib guest
 newlib: $(NEWLIB_STAMP)
 guest: $(BUILD)/guest.elf $(BUILD)/guest_blob.o
+
+# More guests on the same runtime: build/guests/NAME.elf from guest/NAME/NAME.c.
+EXTRA_GUESTS := hostile fuzz bench
+GUEST_RT_OBJS := $(patsubst %,$(GUEST_BUILD)/%.o,$(basename $(GUEST_RT_SRCS) $(GUEST_LIB_SRCS)))
+
+define GUEST_IMAGE
+$(BUILD)/guests/$(1).elf: $(GUEST_BUILD)/guest/$(1)/$(1).o $(GUEST_RT_OBJS) $(GUEST_LD_SCRIPT) $(NEWLIB_STAMP)
+	@mkdir -p $$(@D)
+	ld -nostdlib -static --fatal-warnings -z max-page-size=0x1000 -z noexecstack \
+		-T $(GUEST_LD_SCRIPT) -o $$@ $$< $(GUEST_RT_OBJS) \
+		--start-group $(NEWLIB_LIB)/libc.a $(NEWLIB_LIB)/libm.a $(GUEST_LIBGCC) --end-group
+endef
+$(foreach g,$(EXTRA_GUESTS),$(eval $(call GUEST_IMAGE,$(g))))

@@ -6,17 +6,7 @@
 #
 # Every guest here shares the test guest's runtime and newlib.
 
-GUEST_RT_OBJS := $(patsubst %,$(GUEST_BUILD)/%.o,$(basename $(GUEST_RT_SRCS) $(GUEST_LIB_SRCS)))
-
-# build/guests/NAME.elf from guest/NAME/NAME.c and the runtime.
-define GUEST_IMAGE
-$(BUILD)/guests/$(1).elf: $(GUEST_BUILD)/guest/$(1)/$(1).o $(GUEST_RT_OBJS) $(GUEST_LD_SCRIPT) $(NEWLIB_STAMP)
-	@mkdir -p $$(@D)
-	ld -nostdlib -static --fatal-warnings -z max-page-size=0x1000 -z noexecstack \
-		-T $(GUEST_LD_SCRIPT) -o $$@ $$< $(GUEST_RT_OBJS) \
-		--start-group $(NEWLIB_LIB)/libc.a $(NEWLIB_LIB)/libm.a $(GUEST_LIBGCC) --end-group
-endef
-$(foreach g,hostile fuzz,$(eval $(call GUEST_IMAGE,$(g))))
+# The guests are built by mk/guest.mk (EXTRA_GUESTS).
 
 ADV_ISO := $(BUILD)/adversarial.iso
 # audit=entry: invariant 1 at every VM entry; testhooks: the leak planter for the last guest.

@@ -247,6 +247,11 @@ void frame_mark_clean(mfn_t mfn)
 		ft[mfn_x(mfn)].flags |= F_CLEAN;
 }
 
+u64 frames_table_bytes_per_frame(void)
+{
+	return sizeof(struct frame);
+}
+
 u64 frames_limit(void)
 {
 	return nframes;

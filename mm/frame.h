@@ -62,6 +62,9 @@ bool frames_any_protected(mfn_t first, u64 n);
 /* The frame has been zeroed since its owner last had it: free() need not zero it again. */
 void frame_mark_clean(mfn_t mfn);
 
+/* Bytes of frame-table entry per frame (what tracking a guest's memory costs). */
+u64 frames_table_bytes_per_frame(void);
+
 /* One past the last RAM frame. */
 u64 frames_limit(void);
 u64 frames_free_count(void);

@@ -72,7 +72,7 @@ static uint64_t random_nr(void)
 	static const uint64_t known[] = {
 		KH_HC_NOP, KH_HC_ENABLE_MEM_PROTECTED, KH_HC_MEM_SHARE, KH_HC_MEM_UNSHARE,
 		KH_HC_DIAG_READ8, KH_HC_DIAG_FILL, KH_HC_DIAG_CHECKSUM, KH_HC_DIAG_COPY,
-		KH_HC_DIAG_IN_DMAP, KH_HC_DIAG_DIRTY, KH_HC_DIAG_AUDIT,
+		KH_HC_DIAG_IN_DMAP, KH_HC_DIAG_DIRTY, KH_HC_DIAG_AUDIT, KH_HC_DIAG_READ,
 	};
 	uint64_t nr;
 
@@ -111,7 +111,7 @@ static unsigned int cost_class(uint64_t nr)
 		return 1;
 	if (nr == KH_HC_MEM_SHARE || nr == KH_HC_MEM_UNSHARE)
 		return 2;
-	if (nr >= KH_HC_DIAG_READ8 && nr <= KH_HC_DIAG_AUDIT)
+	if (nr >= KH_HC_DIAG_READ8 && nr <= KH_HC_DIAG_READ)
 		return 3;
 	return 4;
 }

@@ -40,6 +40,7 @@ enum kh_hypercall {
 	KH_HC_DIAG_IN_DMAP = 0x104,  /* (gfn) -> 1 if keyhole's direct map reaches it, else 0 */
 	KH_HC_DIAG_DIRTY = 0x105,    /* (gfn) -> 1 if logged dirty since the last ask, else 0 */
 	KH_HC_DIAG_AUDIT = 0x106,    /* -> findings of the audit of keyhole's tables and this guest's EPT (0: clean) */
+	KH_HC_DIAG_READ = 0x107,     /* (gpa, len <= 4096) -> 0; keyhole copy_from_guest()s into a buffer of its own */
 	/*
 	 * Test hook, refused (-ENOSYS) unless keyhole's command line says testhooks:
 	 * maps the guest's frame at gfn into keyhole's own tables beside the direct

@@ -23,7 +23,7 @@
 static const uint64_t known[] = {
 	KH_HC_NOP, KH_HC_EXIT, KH_HC_ENABLE_MEM_PROTECTED, KH_HC_MEM_SHARE, KH_HC_MEM_UNSHARE,
 	KH_HC_DIAG_READ8, KH_HC_DIAG_FILL, KH_HC_DIAG_CHECKSUM, KH_HC_DIAG_COPY, KH_HC_DIAG_IN_DMAP,
-	KH_HC_DIAG_DIRTY, KH_HC_DIAG_AUDIT, KH_HC_TEST_PLANT_LEAK,
+	KH_HC_DIAG_DIRTY, KH_HC_DIAG_AUDIT, KH_HC_DIAG_READ, KH_HC_TEST_PLANT_LEAK,
 };
 
 static struct vm vm;
@@ -91,6 +91,8 @@ static s64 oracle(u64 nr, u64 a0, u64 a1, u64 a2, u64 *rbx)
 		memmove(shadow + a0, shadow + a1, a2);
 		mark_dirty(a0, a2);
 		return 0;
+	case KH_HC_DIAG_READ:
+		return a1 <= PAGE_SIZE && range_ok(a0, a1) ? 0 : -EINVAL;
 	case KH_HC_DIAG_IN_DMAP:
 		return a0 < PAGES ? !prot[a0] : -EINVAL;
 	case KH_HC_DIAG_DIRTY:

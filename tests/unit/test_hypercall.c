@@ -84,6 +84,8 @@ TEST(hypercall_diag_on_protected_memory)
 	memcpy((u8 *)&expect + 4, gbyte(0x11000), 4);
 	EXPECT_EQ(r.rbx, expect);
 
+	EXPECT_EQ(hc(KH_HC_DIAG_READ, 0x10000 + 17, PAGE_SIZE, 0), 0); /* across a page boundary */
+	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, 0x10, 0, 0), 0);               /* reading dirties nothing */
 	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, 0x20, 0, 0), 0);
 	EXPECT_EQ(hc(KH_HC_DIAG_FILL, 0x20000 + 10, 5000, 0xa5), 0);
 	EXPECT_EQ(*gbyte(0x20000 + 9), 0);
@@ -120,7 +122,7 @@ TEST(hypercall_bad_arguments_get_documented_errors)
 	EXPECT_EQ(hc(KH_HC_MEM_UNSHARE, PAGES - 1, 2, 0), -EINVAL);    /* straddles the end */
 	EXPECT_EQ(hc(KH_HC_MEM_UNSHARE, ~0ULL, 1, 0), -EINVAL);
 	EXPECT_EQ(hc(0x9999, 0, 0, 0), -ENOSYS);                       /* unknown nr */
-	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT + 1, 0, 0, 0), -ENOSYS);
+	EXPECT_EQ(hc(KH_HC_DIAG_READ + 1, 0, 0, 0), -ENOSYS);
 	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, 0, 0, 0), -EINVAL);          /* zero length */
 	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, 0, KH_DIAG_MAX_LEN + 1, 0), -EINVAL);
 	EXPECT_EQ(hc(KH_HC_DIAG_CHECKSUM, end - 8, 16, 0), -EINVAL);   /* crosses the end */
@@ -133,11 +135,13 @@ TEST(hypercall_bad_arguments_get_documented_errors)
 	EXPECT_EQ(hc(KH_HC_DIAG_COPY, 0, end - 4, 8), -EINVAL);
 	EXPECT_EQ(hc(KH_HC_DIAG_COPY, 0, 0x1000, KH_DIAG_MAX_LEN + 1), -EINVAL);
 	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, PAGES, 0, 0), -EINVAL);
+	EXPECT_EQ(hc(KH_HC_DIAG_READ, 0, PAGE_SIZE + 1, 0), -EINVAL);  /* more than a page */
+	EXPECT_EQ(hc(KH_HC_DIAG_READ, end - 8, 16, 0), -EINVAL);
 	EXPECT_EQ(hc(KH_HC_DIAG_DIRTY, ~0ULL, 0, 0), -EINVAL);
 	/* and nothing changed: the guest goes on with protection as it was */
 	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 1, 0, 0), 0);
 	EXPECT_EQ(*gbyte(end - 4), 0);
-	EXPECT_EQ(stats.errors, 20);
+	EXPECT_EQ(stats.errors, 22);
 	EXPECT_EQ(audit_host(NULL), 0);
 }
 

@@ -1,0 +1,99 @@
+/*
+ * The benchmark guest (make bench): path lengths of keyhole's exits and of
+ * its protected-memory accesses, measured with RDTSC.  Under Bochs the TSC
+ * advances by exactly one per emulated instruction, in the guest and in the
+ * hypervisor alike, so every figure is an instruction count, the same from
+ * run to run.
+ *
+ * Each metric runs ITERATIONS times; the time of an empty measured region
+ * (RDTSC to RDTSC) is subtracted.  Output, one line per metric:
+ *
+ *   bench <name> <min> instr median=<median> iterations=<n>
+ *
+ * tools/bench.sh turns these into the table and the plain
+ * "bench <name> <value> <unit>" lines.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <keyhole/hypercall.h>
+#include "kh.h"
+#include "rt.h"
+
+#define ITERATIONS 1001
+#define PAGE 4096u
+#define UNCLAIMED_PORT 0x80
+
+static uint64_t samples[ITERATIONS];
+static uint8_t shared_page[PAGE] __attribute__((aligned(4096)));
+static uint8_t protected_page[PAGE] __attribute__((aligned(4096)));
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t overhead;
+
+typedef void (*op_fn)(void);
+
+static void measure(const char *name, op_fn op)
+{
+	for (int i = 0; i < ITERATIONS; i++) {
+		uint64_t t0 = rdtsc();
+		op();
+		uint64_t t1 = rdtsc();
+		samples[i] = t1 - t0 - overhead;
+	}
+	qsort(samples, ITERATIONS, sizeof(samples[0]), cmp_u64);
+	printf("bench %s %" PRIu64 " instr median=%" PRIu64 " iterations=%d\n", name, samples[0],
+	       samples[ITERATIONS / 2], ITERATIONS);
+}
+
+static void op_empty(void) {}
+static void op_vmcall(void) { kh_hypercall0(KH_HC_NOP); }
+static void op_cpuid(void) { (void)cpuid(0); }
+static void op_io(void) { __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0), "Nd"((uint16_t)UNCLAIMED_PORT)); }
+static void op_read8_shared(void) { uint64_t v; kh_hypercall(KH_HC_DIAG_READ8, (uintptr_t)shared_page, 0, 0, 0, &v); }
+static void op_read8_protected(void) { uint64_t v; kh_hypercall(KH_HC_DIAG_READ8, (uintptr_t)protected_page, 0, 0, 0, &v); }
+static void op_copy_shared(void) { kh_hypercall2(KH_HC_DIAG_READ, (uintptr_t)shared_page, PAGE); }
+static void op_copy_protected(void) { kh_hypercall2(KH_HC_DIAG_READ, (uintptr_t)protected_page, PAGE); }
+
+int main(void)
+{
+	memset(shared_page, 1, PAGE);
+	memset(protected_page, 2, PAGE);
+	for (int i = 0; i < ITERATIONS; i++) {
+		uint64_t t0 = rdtsc();
+		op_empty();
+		samples[i] = rdtsc() - t0;
+	}
+	qsort(samples, ITERATIONS, sizeof(samples[0]), cmp_u64);
+	overhead = samples[0];
+	printf("bench: RDTSC-to-RDTSC overhead %" PRIu64 " instructions, subtracted from every figure\n", overhead);
+
+	measure("vmcall_roundtrip", op_vmcall);
+	measure("cpuid_roundtrip", op_cpuid);
+	measure("io_roundtrip", op_io);
+
+	if (kh_hypercall0(KH_HC_ENABLE_MEM_PROTECTED) ||
+	    kh_hypercall2(KH_HC_MEM_SHARE, (uintptr_t)shared_page / PAGE, 1)) {
+		printf("bench: could not set up protected and shared pages\n");
+		return 1;
+	}
+	measure("read8_shared", op_read8_shared);
+	measure("read8_protected", op_read8_protected);
+	measure("copy4k_shared", op_copy_shared);
+	measure("copy4k_protected", op_copy_protected);
+	return 0;
+}
