@@ -21,13 +21,13 @@
  *	                                  at HV_IMAGE_BASE, where the image runs
  *	boot_pdpt_low[0..3] -> boot_pd[0..3], 4 x 512 leaves over [0, 4 GiB)
  *
- * The GDT has a 64-bit code and a flat data segment.  Its descriptors come
- * with the accessed bit already set, so loading a segment never writes to
- * the GDT (it sits in .rodata).  After the jump to the upper half GDTR is
- * reloaded with the GDT's upper-half address, so dropping the identity map
- * breaks nothing.
+ * The GDT (boot/boot_gdt.h) has a 64-bit code and a flat data segment.
+ * After the jump to the upper half GDTR is reloaded with the GDT's
+ * upper-half address (boot_gdt_ptr64, which the UEFI entry loads too), so
+ * dropping the identity map breaks nothing.
  */
 #include <keyhole/layout.h>
+#include "boot/boot_gdt.h"
 #include "boot/multiboot2.h"
 #include "hv/cpu.h"
 #include "hv/msr.h"
@@ -42,12 +42,6 @@
 #define BOOT_PT_TABLE (0x1 | 0x2)        /* present, writable */
 #define BOOT_PT_LEAF (0x1 | 0x2 | 0x80)  /* present, writable, 2 MiB page */
 #define BOOT_LEAF_SHIFT 21
-
-/* Descriptors: P=1, DPL=0, S=1, accessed; code: execute/read, L=1; data: read/write, 4 GiB. */
-#define GDT_CODE64_DESC 0x00af9b000000ffff
-#define GDT_DATA_DESC 0x00cf93000000ffff
-#define GDT_SEL_CODE64 0x08
-#define GDT_SEL_DATA 0x10
 
 #define BOOT_STACK_SIZE (16 * 1024)
 
@@ -106,6 +100,7 @@ boot_gdt_ptr32:
 	.short boot_gdt_end - boot_gdt - 1
 	.long PA(boot_gdt)
 	.balign 8
+	.globl boot_gdt_ptr64
 boot_gdt_ptr64:
 	.short boot_gdt_end - boot_gdt - 1
 	.quad boot_gdt

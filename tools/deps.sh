@@ -10,6 +10,7 @@ PACKAGES=(
 	qemu-system-x86 ovmf                              # the UEFI path
 	bochs bochsbios vgabios bochs-term                # VT-x with EPT, emulated
 	grub-pc-bin grub-common xorriso mtools dosfstools # the ISO and USB images
+	fdisk                                             # sfdisk: the USB image's GPT
 	newlib-source                                     # the test guest's C library
 	clang                                             # libFuzzer
 )

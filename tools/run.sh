@@ -3,12 +3,17 @@
 # here, with the serial console on this terminal.
 #
 #   - nested QEMU/KVM when this CPU has VT-x (vmx in /proc/cpuinfo) and
-#     /dev/kvm is usable: the real thing, at hardware speed;
-#   - otherwise Bochs, which emulates VT-x with EPT in software.
+#     /dev/kvm is usable: OVMF boots the USB image, as firmware would boot
+#     the stick, and keyhole runs at hardware speed;
+#   - otherwise Bochs, which emulates VT-x with EPT in software but has no
+#     UEFI: GRUB boots the ISO through multiboot2.
 #
-# Usage: tools/run.sh ISO.  KEYHOLE_PLATFORM=bochs|kvm forces one.
+# Usage: tools/run.sh ISO [USB_IMAGE] (default: keyhole-usb.img beside the
+# ISO).  KEYHOLE_PLATFORM=bochs|kvm forces one; OVMF_CODE and OVMF_VARS name
+# other firmware files.
 set -u
-iso=${1:?usage: run.sh ISO}
+iso=${1:?usage: run.sh ISO [USB_IMAGE]}
+usb=${2:-$(dirname "$iso")/keyhole-usb.img}
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=$here/build/run
 mkdir -p "$out"
@@ -24,9 +29,14 @@ fi
 
 case $platform in
 kvm)
-	echo "keyhole: this CPU has VT-x and /dev/kvm works: nested QEMU/KVM (-cpu host); Ctrl-A X quits"
+	echo "keyhole: this CPU has VT-x and /dev/kvm works: nested QEMU/KVM (-cpu host), OVMF booting $usb; Ctrl-A X quits"
+	# A fresh variable store each run; snapshot=on leaves the image as built.
+	cp "${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}" "$out/vars.fd"
 	exec qemu-system-x86_64 -machine q35 -accel kvm -cpu host -m 512M -nodefaults \
-		-cdrom "$iso" -serial stdio -display none -no-reboot -net none \
+		-drive if=pflash,format=raw,unit=0,readonly=on,file="${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}" \
+		-drive if=pflash,format=raw,unit=1,file="$out/vars.fd" \
+		-drive format=raw,file="$usb",snapshot=on \
+		-serial stdio -display none -no-reboot -net none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	;;
 bochs)

@@ -1,8 +1,8 @@
 /*
  * struct boot_info: everything keyhole learns from whatever started it, in one
- * loader-neutral form.  Each boot path (boot/mb2.c for multiboot2, later
- * boot/efi) fills one and calls hv_main(); nothing after that knows how we
- * booted.
+ * loader-neutral form.  Each boot path (boot/mb2.c for multiboot2, the
+ * loader in boot/efi/ with boot/efi_start.c for UEFI) fills one and calls
+ * hv_main(); nothing after that knows how we booted.
  *
  * The block is self-contained: strings and the memory map are copies, and no
  * field points into loader memory, because the frame allocator is free to

@@ -7,8 +7,8 @@
  *   virtual address       PML4 slot  what
  *
  *   0xffffffffffffffff +
- *                      |             image window, 2 GiB: va = HV_IMAGE_BASE + pa
- *   0xffffffff80200000 |               keyhole's image (HV_IMAGE_BASE + HV_LOAD_PA)
+ *                      |             image window, 2 GiB
+ *   0xffffffff80200000 |               keyhole's image (HV_IMAGE_VA), wherever it lies in RAM
  *   0xffffffff80000000 +  511        HV_IMAGE_BASE (-mcmodel=kernel wants the top 2 GiB)
  *                         509..510   unused
  *   0xfffffe0000000000 +  508        FIXMAP_BASE: per-CPU temporary mappings
@@ -29,9 +29,10 @@
  *                      |             [0, 4 GiB) only to climb out of 32-bit code)
  *   0x0000000000000000 +    0
  *
- * Physically, the image is loaded at HV_LOAD_PA (2 MiB), below which firmware
- * and legacy areas live, and keeps its link-time offsets: an image symbol's
- * physical address is its virtual address minus HV_IMAGE_BASE.
+ * Physically, the image is one contiguous run starting on a 2 MiB boundary,
+ * with its link-time offsets: GRUB loads it at HV_LOAD_PA (2 MiB, above the
+ * firmware and legacy areas), as linked; UEFI wherever the firmware had
+ * room.  image_phys_base says where; image_va_to_pa() is the conversion.
  *
  * The constants are visible to assembly and to linker.ld's checks: no C
  * below the __ASSEMBLER__ guard.
@@ -94,10 +95,17 @@ extern char __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
 extern char __bss_start[], __bss_end[];
 
+/*
+ * Physical address of the image's first byte (__image_start): HV_LOAD_PA,
+ * as linked, when GRUB loaded it; the UEFI entry (boot/efi_start.c, where it
+ * is defined) records where the firmware's pages were before anything asks.
+ */
+extern u64 image_phys_base;
+
 /* Physical address of something inside the image (a symbol, not a pointer into the direct map). */
 static inline u64 image_va_to_pa(const void *p)
 {
-	return (u64)p - HV_IMAGE_BASE;
+	return (u64)p - HV_IMAGE_VA + image_phys_base;
 }
 
 #endif /* !__ASSEMBLER__ */

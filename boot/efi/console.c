@@ -1,0 +1,152 @@
+/*
+ * The loader's output: "[efi] ..." lines on COM1, written straight to the
+ * 16550 so they work before the firmware's console is found and after
+ * ExitBootServices alike, and the same lines that matter to someone at the
+ * screen (the banner, errors) on the firmware's console too.
+ *
+ * A firmware that mirrors its console onto COM1 (OVMF does) shows those
+ * lines twice there: once plain, once inside its terminal's escape codes.
+ * Harmless, and keyhole's test reads only whole plain lines.
+ */
+#include <stdarg.h>
+
+#include "boot/efi/loader.h"
+#include "hv/cpu.h"
+#include "hv/uart16550.h"
+#include "lib/printf.h"
+
+#define CON_BAUD 115200
+#define LINE_MAX 240
+/* How often to poll for room before dropping a character: far longer than a character takes. */
+#define UART_TX_POLLS 100000
+#define UART_SCR_PROBE 0x5a
+
+static bool serial_ok;
+static bool screen_ok = true; /* the firmware's console, until ExitBootServices */
+
+void con_init(void)
+{
+	u16 divisor = UART_BASE_BAUD / CON_BAUD;
+
+	/* The scratch register holds what is written only where a UART exists. */
+	outb(COM1_BASE + UART_SCR, UART_SCR_PROBE);
+	if (inb(COM1_BASE + UART_SCR) != UART_SCR_PROBE)
+		return;
+	outb(COM1_BASE + UART_IER, 0);
+	outb(COM1_BASE + UART_LCR, UART_LCR_DLAB);
+	outb(COM1_BASE + UART_DLL, divisor & 0xff);
+	outb(COM1_BASE + UART_DLM, divisor >> 8);
+	outb(COM1_BASE + UART_LCR, UART_LCR_8N1);
+	outb(COM1_BASE + UART_FCR, UART_FCR_ENABLE);
+	outb(COM1_BASE + UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
+	serial_ok = true;
+}
+
+void con_boot_services_gone(void)
+{
+	screen_ok = false;
+}
+
+static void serial_put(char c)
+{
+	for (int i = 0; i < UART_TX_POLLS; i++) {
+		if (inb(COM1_BASE + UART_LSR) & UART_LSR_THRE)
+			break;
+		cpu_relax();
+	}
+	outb(COM1_BASE + UART_THR, (u8)c);
+}
+
+static void serial_line(const char *s)
+{
+	if (!serial_ok)
+		return;
+	while (*s)
+		serial_put(*s++);
+	serial_put('\r');
+	serial_put('\n');
+}
+
+/* The firmware's console takes UCS-2; the loader's text is ASCII. */
+static void screen_line(const char *s)
+{
+	CHAR16 wide[LINE_MAX + 3];
+	size_t n = 0;
+
+	if (!screen_ok || !efi_st || !efi_st->ConOut)
+		return;
+	while (s[n] && n < LINE_MAX) {
+		wide[n] = (CHAR16)(u8)s[n];
+		n++;
+	}
+	wide[n++] = L'\r';
+	wide[n++] = L'\n';
+	wide[n] = 0;
+	efi_st->ConOut->OutputString(efi_st->ConOut, wide);
+}
+
+static void format_line(char *line, const char *label, const char *fmt, va_list ap)
+{
+	int n = snprintf(line, LINE_MAX, "[%s] %s", LOADER_TAG, label);
+
+	vsnprintf(line + n, LINE_MAX - n, fmt, ap);
+}
+
+void con_log(const char *fmt, ...)
+{
+	char line[LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_line(line, "", fmt, ap);
+	va_end(ap);
+	serial_line(line);
+}
+
+void con_say(const char *fmt, ...)
+{
+	char line[LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_line(line, "", fmt, ap);
+	va_end(ap);
+	serial_line(line);
+	screen_line(line);
+}
+
+void con_error(const char *fmt, ...)
+{
+	char line[LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_line(line, "error: ", fmt, ap);
+	va_end(ap);
+	serial_line(line);
+	screen_line(line);
+}
+
+const char *efi_status_name(EFI_STATUS s)
+{
+	static const struct {
+		EFI_STATUS status;
+		const char *name;
+	} names[] = {
+		{ EFI_SUCCESS, "Success" },
+		{ EFI_LOAD_ERROR, "Load Error" },
+		{ EFI_INVALID_PARAMETER, "Invalid Parameter" },
+		{ EFI_UNSUPPORTED, "Unsupported" },
+		{ EFI_BUFFER_TOO_SMALL, "Buffer Too Small" },
+		{ EFI_DEVICE_ERROR, "Device Error" },
+		{ EFI_OUT_OF_RESOURCES, "Out of Resources" },
+		{ EFI_VOLUME_CORRUPTED, "Volume Corrupt" },
+		{ EFI_NOT_FOUND, "Not Found" },
+		{ EFI_ACCESS_DENIED, "Access Denied" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].status == s)
+			return names[i].name;
+	return "unknown status";
+}

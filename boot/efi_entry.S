@@ -1,0 +1,55 @@
+/*
+ * The UEFI way in, assembly half, inside keyhole's image.  BOOTX64.EFI
+ * (boot/efi/) jumps here after ExitBootServices, in 64-bit mode on its
+ * early page tables, in the state boot/efi_handoff.h describes, with RDI =
+ * the direct-map address of its struct boot_info.  This file puts the CPU
+ * into the state the multiboot2 path leaves it in (keyhole's boot GDT,
+ * EFER.NXE, CR0.WP, the boot stack) and calls
+ *
+ *	efi_start(const struct boot_info *bi)	(boot/efi_start.c, never returns)
+ *
+ * The firmware's GDT, stack and IDT lie in memory keyhole will reuse, so
+ * the stack and GDT are replaced first; the IDT goes in hv_main(), and no
+ * exception is expected before it.
+ */
+#include "boot/boot_gdt.h"
+#include "hv/cpu.h"
+#include "hv/msr.h"
+
+	.text
+	.globl efi_handoff_entry
+efi_handoff_entry:
+	cli
+	lea boot_stack_top(%rip), %rsp
+	xor %ebp, %ebp		/* the end of every frame-pointer backtrace */
+	lgdt boot_gdt_ptr64(%rip)
+	/* A far return is the 64-bit way to reload CS. */
+	pushq $GDT_SEL_CODE64
+	lea 1f(%rip), %rax
+	pushq %rax
+	lretq
+1:	mov $GDT_SEL_DATA, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	xor %eax, %eax
+	mov %eax, %fs
+	mov %eax, %gs
+
+	/* keyhole's own page tables mark data no-execute; firmware may have left NXE off. */
+	mov $MSR_IA32_EFER, %ecx
+	rdmsr
+	or $EFER_NXE, %eax
+	wrmsr
+	/* Supervisor writes honour read-only pages, as on the multiboot2 path. */
+	mov %cr0, %rax
+	or $X86_CR0_WP, %rax
+	mov %rax, %cr0
+
+	/* RDI, the boot_info pointer, is untouched since entry. */
+	call efi_start
+2:	cli
+	hlt
+	jmp 2b
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,99 @@
+# The UEFI way in: BOOTX64.EFI (boot/efi/, GNU-EFI), the USB image, and its
+# test under QEMU with OVMF.
+#
+#   make efi          build/efi/BOOTX64.EFI: the loader, with build/keyhole.elf inside
+#   make usb          build/keyhole-usb.img: GPT, one EFI system partition with
+#                     EFI/BOOT/BOOTX64.EFI, EFI/keyhole/guest.elf and
+#                     EFI/keyhole/options.txt (tools/mkusb.sh; no root needed)
+#   make test-uefi    boot the image in QEMU/OVMF (TCG) and check the serial log
+#                     (tests/uefi/run.sh; output under build/uefi/)
+#
+# Knobs:
+#   USB_OPTIONS       options.txt's command line (default: loglevel=info selftest)
+#
+# The loader is a PE32+ application built the GNU-EFI way: position-
+# independent ELF objects, linked into a shared object with gnu-efi's crt0
+# and link script, converted to PE by objcopy.  keyhole's image goes in as
+# data (objcopy -I binary), the very file GRUB boots, without debug info.
+# The image itself gains the 64-bit hand-off entry the loader jumps to.
+
+HV_SRCS += boot/efi_entry.S boot/efi_start.c
+
+EFI_BUILD := $(BUILD)/efi
+EFI_APP := $(EFI_BUILD)/BOOTX64.EFI
+EFI_SO := $(EFI_BUILD)/bootx64.so
+USB_IMG := $(BUILD)/keyhole-usb.img
+USB_OPTIONS ?= loglevel=info selftest
+
+GNU_EFI_INC := /usr/include/efi
+GNU_EFI_LIB := /usr/lib
+GNU_EFI_CRT0 := $(GNU_EFI_LIB)/crt0-efi-x86_64.o
+GNU_EFI_LDS := $(GNU_EFI_LIB)/elf_x86_64_efi.lds
+
+# The loader's own parts, and the few keyhole routines it shares with the
+# hypervisor (formatting, strings, command-line words).
+EFI_SRCS := $(wildcard boot/efi/*.c) lib/printf.c lib/string.c hv/cmdline.c
+EFI_OBJS := $(patsubst %.c,$(EFI_BUILD)/%.o,$(EFI_SRCS))
+
+# GNU-EFI's headers are -isystem: their own style is not ours to warn about.
+# The string routines must not be turned back into calls to themselves.
+EFI_CFLAGS := -std=gnu11 -O2 -g $(WARN) -fpic -fshort-wchar -mno-red-zone -ffreestanding \
+	-fno-stack-protector -maccumulate-outgoing-args -fno-asynchronous-unwind-tables \
+	-fno-builtin -fno-tree-loop-distribute-patterns -DGNU_EFI_USE_MS_ABI \
+	-isystem $(GNU_EFI_INC) -isystem $(GNU_EFI_INC)/x86_64 -Iinclude -I. -MMD -MP
+
+# The PE sections UEFI loads: code, data, and what gnu-efi's self-relocation reads.
+EFI_PE_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	-j '.rel.*' -j '.rela.*' -j .reloc
+
+$(EFI_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS) -c -o $@ $<
+
+-include $(wildcard $(EFI_BUILD)/*/*.d $(EFI_BUILD)/*/*/*.d)
+
+# keyhole's image as read-only data with the symbols keyhole_elf_start and
+# keyhole_elf_end, aligned for the ELF headers read in place.
+$(EFI_BUILD)/keyhole-embed.elf: $(BUILD)/keyhole.elf
+	@mkdir -p $(@D)
+	objcopy --strip-debug $< $@
+
+$(EFI_BUILD)/keyhole_blob.o: $(EFI_BUILD)/keyhole-embed.elf
+	cd $(EFI_BUILD) && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
+		--rename-section .data=.rodata.keyhole_elf,alloc,load,readonly,data,contents \
+		--set-section-alignment .data=16 \
+		--add-section .note.GNU-stack=/dev/null \
+		--set-section-flags .note.GNU-stack=contents,readonly \
+		--redefine-sym _binary_keyhole_embed_elf_start=keyhole_elf_start \
+		--redefine-sym _binary_keyhole_embed_elf_end=keyhole_elf_end \
+		--strip-symbol _binary_keyhole_embed_elf_size \
+		keyhole-embed.elf keyhole_blob.o
+
+$(EFI_SO): $(EFI_OBJS) $(EFI_BUILD)/keyhole_blob.o
+	ld -nostdlib -znocombreloc -shared -Bsymbolic --fatal-warnings -T $(GNU_EFI_LDS) \
+		-o $@ $(GNU_EFI_CRT0) $^ -L$(GNU_EFI_LIB) -lgnuefi
+
+$(EFI_APP): $(EFI_SO)
+	objcopy $(EFI_PE_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
+
+# The image depends on the options through this file, rewritten only when they change.
+USB_OPTIONS_STAMP := $(EFI_BUILD)/usb-options
+$(USB_OPTIONS_STAMP): efi-force
+	@mkdir -p $(@D)
+	@echo '$(USB_OPTIONS)' | cmp -s - $@ || echo '$(USB_OPTIONS)' > $@
+
+$(USB_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf $(USB_OPTIONS_STAMP) tools/mkusb.sh
+	@echo "  USB     $@ (options: $(USB_OPTIONS))"
+	@tools/mkusb.sh $@ $(EFI_APP) $(BUILD)/guest-embed.elf "$(USB_OPTIONS)"
+
+# make run (tools/run.sh) boots this image under nested KVM when the CPU has VT-x.
+run: $(USB_IMG)
+
+.PHONY: efi usb test-uefi efi-force
+efi: $(EFI_APP)
+usb: $(USB_IMG)
+
+test-uefi: $(USB_IMG)
+	@tests/uefi/run.sh $(USB_IMG) $(BUILD)/uefi
+
+TEST_SUITES += test-uefi
