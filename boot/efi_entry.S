@@ -20,6 +20,11 @@
 	.globl efi_handoff_entry
 efi_handoff_entry:
 	cli
+	mov %rdi, %r8
+	rdtsc			/* the start of boot_to_guest, as in mb2_entry */
+	mov %eax, boot_tsc(%rip)
+	mov %edx, boot_tsc+4(%rip)
+	mov %r8, %rdi
 	lea boot_stack_top(%rip), %rsp
 	xor %ebp, %ebp		/* the end of every frame-pointer backtrace */
 	lgdt boot_gdt_ptr64(%rip)

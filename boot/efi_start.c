@@ -22,8 +22,6 @@
 /* Where the image lies (include/keyhole/layout.h): GRUB's place until efi_start() says otherwise. */
 u64 image_phys_base = HV_LOAD_PA;
 
-static struct boot_info boot_info;
-
 /* boot/efi_entry.S */
 extern char efi_handoff_entry[];
 

@@ -25,7 +25,8 @@
 #define RSDP_ALIGN 16
 
 /* What the loader told us, kept for the life of keyhole. */
-static struct boot_info boot_info;
+/* The one struct boot_info of this boot, whichever path filled it. */
+struct boot_info boot_info;
 static u8 rsdp_copy[RSDP_MAX_LEN] __attribute__((aligned(RSDP_ALIGN)));
 
 /* Called only from boot/mb2_entry.S. */

@@ -52,6 +52,10 @@ mb2_entry:
 	/* Where the SysV call to mb2_start() wants its two arguments. */
 	mov %eax, %edi
 	mov %ebx, %esi
+	/* The start of boot_to_guest (make bench): the TSC at keyhole's first instructions. */
+	rdtsc
+	mov %eax, PA(boot_tsc)
+	mov %edx, PA(boot_tsc) + 4
 
 	lgdt PA(boot_gdt_ptr32)
 	mov $PA(boot_pml4), %eax
@@ -139,6 +143,12 @@ boot_pd:
 	.globl layout_hv_image_base, layout_hv_load_pa
 	.set layout_hv_image_base, HV_IMAGE_BASE
 	.set layout_hv_load_pa, HV_LOAD_PA
+
+	.data
+	.align 8
+	.globl boot_tsc
+boot_tsc:
+	.quad 0
 
 	/* The boot CPU's stack; hv_main() runs on it for good. */
 	.section .bss.boot_stack, "aw", @nobits

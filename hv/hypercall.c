@@ -77,10 +77,11 @@ static void checksum_piece(void *arg, u8 *p, u64 n)
 	*(u32 *)arg = kh_checksum_update(*(u32 *)arg, p, n);
 }
 
+/* One CPU runs guests: one bounce page serves DIAG_COPY and DIAG_READ. */
+static u8 bounce[PAGE_SIZE];
+
 static s64 diag_copy(struct vm *vm, u64 dst, u64 src, u64 len)
 {
-	static u8 bounce[PAGE_SIZE]; /* one CPU runs guests: one bounce page */
-
 	if (!diag_range_ok(vm, dst, len) || !diag_range_ok(vm, src, len))
 		return -EINVAL;
 	/* Forward or backward in page-sized chunks, so overlapping ranges copy like memmove. */
@@ -165,12 +166,10 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 		return gmap_dirty_test_and_clear(vm, _gfn(a0));
 	case KH_HC_DIAG_AUDIT:
 		return audit_host(NULL) + audit_ept(vm, NULL);
-	case KH_HC_DIAG_READ: {
-		static u8 page[PAGE_SIZE];
+	case KH_HC_DIAG_READ:
 		if (a1 > PAGE_SIZE || !diag_range_ok(vm, a0, a1))
 			return -EINVAL;
-		return copy_from_guest(vm, page, a0, a1);
-	}
+		return copy_from_guest(vm, bounce, a0, a1);
 	case KH_HC_TEST_PLANT_LEAK:
 		return plant_leak(vm, _gfn(a0));
 	}

@@ -188,6 +188,7 @@ void hv_main(const struct boot_info *bi)
 	mask_legacy_interrupts();
 	exit_set_audit(opt.audit_every_entry);
 	hypercall_enable_test_hooks(opt.test_hooks);
+	vm_report_costs(cmdline_flag(bi->cmdline, "bench"));
 	bool selftest_failed = cmdline_flag(bi->cmdline, "selftest") && selftest_run();
 
 	int r = vmx_enable(&why);

@@ -24,4 +24,7 @@ struct guest_result {
 int vm_run_image(unsigned int id, const void *image, u64 len, u64 mem_bytes, const char *cmdline,
 		 bool break_state, struct guest_result *res);
 
+/* The bench word: print what each guest's memory costs (make bench). */
+void vm_report_costs(bool on);
+
 #endif

@@ -1,67 +1,100 @@
 /*
  * Per-CPU fixmap slots (see fixmap.h).
  *
+ * This is the hot path of every access to a protected frame, so each CPU
+ * keeps a pointer to its own page of slot PTEs and the window's base: a map
+ * is a bounds check and one PTE store, an unmap one PTE store and one INVLPG.
+ * The PTE itself says whether a slot is busy.
+ *
  * Why no TLB flush on map: a slot is flushed when it is cleared, so a free
  * slot has no TLB entry, and the new PTE is what the next access walks to.
  */
 #include <keyhole/log.h>
 #include "mm/fixmap.h"
 #include "mm/hostmm.h"
+#include "mm/pte.h"
+
+/* WB, writable, not executable, not global: a slot is private and short-lived. */
+#define FIXMAP_PTE (PTE_P | PTE_W | PTE_NX)
 
 struct fixmap_cpu {
-	mfn_t mfn[FIX_NR];
-	bool busy[FIX_NR];
+	u64 *pte;           /* entry i maps slot i (hostmm_fixmap_ptes) */
+	u64 base;           /* the window's address */
+	mfn_t mfn[FIX_NR];  /* what each busy slot maps, for the audit */
 	unsigned int depth; /* gmap slots in use: FIX_GMAP_FIRST .. FIX_GMAP_FIRST + depth - 1 */
+	unsigned int busy;  /* slots in use, named ones included: checked at every VM entry */
 };
 
 static struct fixmap_cpu fixmap[MAX_CPUS];
 
-int fixmap_set(enum fixmap_slot slot, mfn_t mfn, void **va)
+void fixmap_init_cpu(unsigned int cpu, u64 *ptes)
 {
-	unsigned int cpu = arch_cpu_id();
 	struct fixmap_cpu *fc = &fixmap[cpu];
-	u64 *pte;
 
-	if ((unsigned int)slot >= FIX_NR)
-		return -EINVAL;
-	pte = &hostmm_fixmap_ptes(cpu)[slot];
-	if (fc->busy[slot] || *pte) {
-		log_err("fixmap: slot %d on cpu %u is busy (frame %#lx); refusing to map frame %#lx over it",
-			slot, cpu, mfn_x(fc->mfn[slot]), mfn_x(mfn));
+	fc->pte = ptes;
+	fc->base = arch_fixmap_base();
+	fc->depth = 0;
+	fc->busy = 0;
+	for (int s = 0; s < FIX_NR; s++)
+		fc->mfn[s] = INVALID_MFN;
+}
+
+static void *slot_va(const struct fixmap_cpu *fc, unsigned int slot)
+{
+	return (void *)(uintptr_t)(fc->base + ((u64)slot << PAGE_SHIFT));
+}
+
+static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **va)
+{
+	if (unlikely(fc->pte[slot])) {
+		log_err("fixmap: slot %u on cpu %u is busy (frame %#lx); refusing to map frame %#lx over it", slot,
+			arch_cpu_id(), mfn_x(fc->mfn[slot]), mfn_x(mfn));
 		return -EBUSY;
 	}
-	*pte = hostmm_fixmap_pte(mfn);
+	fc->pte[slot] = mfn_to_pa(mfn) | FIXMAP_PTE;
 	fc->mfn[slot] = mfn;
-	fc->busy[slot] = true;
-	*va = (void *)(uintptr_t)fix_to_virt(slot);
+	fc->busy++;
+	*va = slot_va(fc, slot);
 	return 0;
+}
+
+static void clear_slot(struct fixmap_cpu *fc, unsigned int slot)
+{
+	fc->pte[slot] = 0;
+	arch_flush_va(fc->base + ((u64)slot << PAGE_SHIFT));
+	fc->mfn[slot] = INVALID_MFN;
+	fc->busy--;
+}
+
+int fixmap_set(enum fixmap_slot slot, mfn_t mfn, void **va)
+{
+	if ((unsigned int)slot >= FIX_NR)
+		return -EINVAL;
+	return set_slot(&fixmap[arch_cpu_id()], slot, mfn, va);
 }
 
 int fixmap_clear(enum fixmap_slot slot)
 {
-	unsigned int cpu = arch_cpu_id();
-	struct fixmap_cpu *fc = &fixmap[cpu];
+	struct fixmap_cpu *fc = &fixmap[arch_cpu_id()];
 
-	if ((unsigned int)slot >= FIX_NR || !fc->busy[slot])
+	if ((unsigned int)slot >= FIX_NR || !fc->pte[slot])
 		return -EINVAL;
-	hostmm_fixmap_ptes(cpu)[slot] = 0;
-	arch_flush_va(fix_to_virt(slot));
-	fc->busy[slot] = false;
-	fc->mfn[slot] = INVALID_MFN;
+	clear_slot(fc, slot);
 	return 0;
 }
 
 int fixmap_push(mfn_t mfn, void **va)
 {
 	struct fixmap_cpu *fc = &fixmap[arch_cpu_id()];
+	int r;
 
-	if (fc->depth == FIX_GMAP_SLOTS) {
-		log_err("fixmap: all %d gmap slots of cpu %u are in use (unbalanced map/unmap?)",
-			FIX_GMAP_SLOTS, arch_cpu_id());
+	if (unlikely(fc->depth == FIX_GMAP_SLOTS)) {
+		log_err("fixmap: all %d gmap slots of cpu %u are in use (unbalanced map/unmap?)", FIX_GMAP_SLOTS,
+			arch_cpu_id());
 		return -EBUSY;
 	}
-	int r = fixmap_set((enum fixmap_slot)(FIX_GMAP_FIRST + fc->depth), mfn, va);
-	if (!r)
+	r = set_slot(fc, FIX_GMAP_FIRST + fc->depth, mfn, va);
+	if (likely(!r))
 		fc->depth++;
 	return r;
 }
@@ -69,50 +102,34 @@ int fixmap_push(mfn_t mfn, void **va)
 int fixmap_pop(void *va)
 {
 	struct fixmap_cpu *fc = &fixmap[arch_cpu_id()];
-	u64 v = (u64)(uintptr_t)va;
-	u64 first = fix_to_virt(FIX_GMAP_FIRST);
+	u64 off = (u64)(uintptr_t)va - (fc->base + ((u64)FIX_GMAP_FIRST << PAGE_SHIFT));
+	unsigned int slot = (unsigned int)(off >> PAGE_SHIFT);
 
-	if (v < first || v > fix_to_virt(FIX_GMAP_LAST) || !ALIGNED(v, PAGE_SIZE)) {
-		log_err("fixmap: %#lx is not a gmap slot", v);
+	if (unlikely(off >= (u64)FIX_GMAP_SLOTS << PAGE_SHIFT || !ALIGNED(off, PAGE_SIZE))) {
+		log_err("fixmap: %p is not a gmap slot", va);
 		return -EINVAL;
 	}
-	unsigned int slot = (unsigned int)((v - first) >> PAGE_SHIFT);
-	if (fc->depth == 0 || slot != fc->depth - 1) {
-		log_err("fixmap: LIFO violation on cpu %u: unmapping slot %u while the top is %d",
-			arch_cpu_id(), slot, (int)fc->depth - 1);
+	if (unlikely(fc->depth == 0 || slot != fc->depth - 1)) {
+		log_err("fixmap: LIFO violation on cpu %u: unmapping slot %u while the top is %d", arch_cpu_id(),
+			slot, (int)fc->depth - 1);
 		return -EINVAL;
 	}
-	fixmap_clear((enum fixmap_slot)(FIX_GMAP_FIRST + slot));
+	clear_slot(fc, FIX_GMAP_FIRST + slot);
 	fc->depth--;
 	return 0;
 }
 
 unsigned int fixmap_busy(unsigned int cpu)
 {
-	unsigned int n = 0;
-
-	for (int s = 0; s < FIX_NR; s++)
-		n += fixmap[cpu].busy[s];
-	return n;
+	return fixmap[cpu].busy;
 }
 
 bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn)
 {
-	u64 base = fix_to_virt(0);
+	const struct fixmap_cpu *fc = &fixmap[cpu];
 
-	if (va < base || va >= base + FIX_NR * PAGE_SIZE)
+	if (va < fc->base || va >= fc->base + ((u64)FIX_NR << PAGE_SHIFT))
 		return false;
-	unsigned int slot = (unsigned int)((va - base) >> PAGE_SHIFT);
-	return fixmap[cpu].busy[slot] && mfn_x(fixmap[cpu].mfn[slot]) == mfn_x(mfn);
-}
-
-void fixmap_reset(void)
-{
-	for (int c = 0; c < MAX_CPUS; c++) {
-		for (int s = 0; s < FIX_NR; s++) {
-			fixmap[c].busy[s] = false;
-			fixmap[c].mfn[s] = INVALID_MFN;
-		}
-		fixmap[c].depth = 0;
-	}
+	unsigned int slot = (unsigned int)((va - fc->base) >> PAGE_SHIFT);
+	return fc->pte[slot] && mfn_x(fc->mfn[slot]) == mfn_x(mfn);
 }

@@ -42,7 +42,7 @@ int fixmap_pop(void *va);
 unsigned int fixmap_busy(unsigned int cpu);
 /* Is the slot at va on cpu mapped to mfn right now?  (For the audit.) */
 bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn);
-/* Forgets every mapping (after a test resets the machine). */
-void fixmap_reset(void);
+/* hostmm_init(): this CPU's page of slot PTEs, all empty. */
+void fixmap_init_cpu(unsigned int cpu, u64 *ptes);
 
 #endif

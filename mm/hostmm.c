@@ -114,6 +114,7 @@ static int build_cpu_root(unsigned int cpu)
 		fixmap_pt_pa[cpu] = virt_to_phys(t);
 		t[pt_index(fix, 1)] = 0;
 		arch_flush_va(fix);
+		fixmap_init_cpu(cpu, t);
 	}
 	frames_free(probe, 1);
 	return r;
@@ -125,7 +126,6 @@ int hostmm_init(unsigned int n, const struct hostmm_section *image, unsigned int
 
 	if (n == 0 || n > MAX_CPUS || !ALIGNED(arch_fixmap_base(), SZ_2M))
 		return -EINVAL;
-	fixmap_reset();
 	r = pt_init(&shared, &host_format, 3, FRAME_HV);
 	if (r)
 		return r;
@@ -169,7 +169,6 @@ u64 *hostmm_fixmap_ptes(unsigned int cpu)
 
 u64 hostmm_fixmap_pte(mfn_t mfn)
 {
-	/* WB, writable, not executable, not global: a slot is private and short-lived. */
 	return host_make_leaf(mfn_to_pa(mfn), PT_R | PT_W, 1);
 }
 

@@ -33,7 +33,7 @@ EFI_SYSTEM_TABLE *efi_st;
 EFI_BOOT_SERVICES *efi_bs;
 
 /* What keyhole gets; the image copies it before it reuses the loader's memory. */
-static struct boot_info boot_info;
+static struct boot_info handoff_info; /* copied into the image by efi_start() */
 
 static EFI_STATUS check_paging_mode(void)
 {
@@ -190,7 +190,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
 	static struct loader l;
-	struct boot_info *bi = &boot_info;
+	struct boot_info *bi = &handoff_info;
 	EFI_STATUS s;
 
 	con_init();

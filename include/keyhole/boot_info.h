@@ -79,6 +79,12 @@ static inline const char *mem_type_name(enum mem_type t)
 	return "unknown";
 }
 
+/* The copy the boot path fills (defined in boot/mb2.c, shared by boot/efi_start.c). */
+extern struct boot_info boot_info;
+
+/* The TSC at keyhole's first instructions, written by either entry (boot_to_guest in make bench). */
+extern u64 boot_tsc;
+
 /* The hypervisor proper.  The boot path calls it once, on the boot CPU. */
 void hv_main(const struct boot_info *bi) __attribute__((noreturn));
 
