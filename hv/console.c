@@ -21,7 +21,6 @@
 
 /* How often to poll LSR for room before dropping a character: far longer than one character takes at 115200 baud. */
 #define UART_TX_POLLS 100000
-#define UART_SCR_PROBE 0x5a
 
 static struct {
 	bool serial;   /* COM1 answered the scratch-register probe */
@@ -45,19 +44,7 @@ static const char *const level_label[] = {
 
 static void serial_init(void)
 {
-	u16 divisor = UART_BASE_BAUD / CONSOLE_BAUD;
-
-	outb(COM1_BASE + UART_SCR, UART_SCR_PROBE);
-	if (inb(COM1_BASE + UART_SCR) != UART_SCR_PROBE)
-		return;
-	outb(COM1_BASE + UART_IER, 0);
-	outb(COM1_BASE + UART_LCR, UART_LCR_DLAB);
-	outb(COM1_BASE + UART_DLL, divisor & 0xff);
-	outb(COM1_BASE + UART_DLM, divisor >> 8);
-	outb(COM1_BASE + UART_LCR, UART_LCR_8N1);
-	outb(COM1_BASE + UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX);
-	outb(COM1_BASE + UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
-	con.serial = true;
+	con.serial = uart_init(COM1_BASE, CONSOLE_BAUD);
 }
 
 /* Polls LSR until one of bits is set; gives up after UART_TX_POLLS reads. */

@@ -35,4 +35,33 @@
 #define UART_LSR_THRE 0x20 /* the transmit holding register can take a byte */
 #define UART_LSR_TEMT 0x40 /* holding and shift registers both empty: all sent */
 
+#define UART_SCR_PROBE 0x5a
+
+#ifndef __ASSEMBLER__
+#include "hv/cpu.h"
+
+/*
+ * Programs the UART at base for baud, 8N1, FIFOs on and cleared, no
+ * interrupts.  False if no UART answers there: the scratch register holds
+ * what is written only where one exists.  Shared by keyhole's console and
+ * the UEFI loader's.
+ */
+static inline bool uart_init(u16 base, u32 baud)
+{
+	u16 divisor = (u16)(UART_BASE_BAUD / baud);
+
+	outb(base + UART_SCR, UART_SCR_PROBE);
+	if (inb(base + UART_SCR) != UART_SCR_PROBE)
+		return false;
+	outb(base + UART_IER, 0);
+	outb(base + UART_LCR, UART_LCR_DLAB);
+	outb(base + UART_DLL, divisor & 0xff);
+	outb(base + UART_DLM, divisor >> 8);
+	outb(base + UART_LCR, UART_LCR_8N1);
+	outb(base + UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX);
+	outb(base + UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
+	return true;
+}
+#endif
+
 #endif

@@ -19,27 +19,13 @@
 #define LINE_MAX 240
 /* How often to poll for room before dropping a character: far longer than a character takes. */
 #define UART_TX_POLLS 100000
-#define UART_SCR_PROBE 0x5a
 
 static bool serial_ok;
 static bool screen_ok = true; /* the firmware's console, until ExitBootServices */
 
 void con_init(void)
 {
-	u16 divisor = UART_BASE_BAUD / CON_BAUD;
-
-	/* The scratch register holds what is written only where a UART exists. */
-	outb(COM1_BASE + UART_SCR, UART_SCR_PROBE);
-	if (inb(COM1_BASE + UART_SCR) != UART_SCR_PROBE)
-		return;
-	outb(COM1_BASE + UART_IER, 0);
-	outb(COM1_BASE + UART_LCR, UART_LCR_DLAB);
-	outb(COM1_BASE + UART_DLL, divisor & 0xff);
-	outb(COM1_BASE + UART_DLM, divisor >> 8);
-	outb(COM1_BASE + UART_LCR, UART_LCR_8N1);
-	outb(COM1_BASE + UART_FCR, UART_FCR_ENABLE);
-	outb(COM1_BASE + UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
-	serial_ok = true;
+	serial_ok = uart_init(COM1_BASE, CON_BAUD);
 }
 
 void con_boot_services_gone(void)

@@ -169,19 +169,22 @@ static u64 rd(u64 pa)
 	return *(u64 *)(bus + pa);
 }
 
-/* Returns 0 and the leaf, or -1 with *level = the level whose entry was not present. */
-int sw_walk_host(u64 root_pa, u64 va, u64 *pa, int *level, u64 *entry)
+/*
+ * One walk for both formats, written from the SDM and not from mm/pt.c:
+ * "present" is P for host tables and any of R/W/X for EPT; bit 7 marks a
+ * large leaf in both.  Returns 0 and the leaf, or -1 with *level = the level
+ * whose entry was not present.
+ */
+static int sw_walk(u64 table, u64 present_bits, u64 large_bit, u64 va, u64 *pa, int *level, u64 *entry)
 {
-	u64 table = root_pa;
-
 	for (int l = 4; l >= 1; l--) {
 		int shift = 12 + 9 * (l - 1);
 		u64 e = rd(table + ((va >> shift) & 511) * 8);
 		*level = l;
-		if (!(e & PTE_P))
+		if (!(e & present_bits))
 			return -1;
 		u64 addr = e & PTE_ADDR_MASK;
-		if (l == 1 || (e & PTE_PS)) {
+		if (l == 1 || (e & large_bit)) {
 			u64 mask = (1ULL << shift) - 1;
 			*pa = (addr & ~mask) | (va & mask);
 			if (entry)
@@ -193,27 +196,14 @@ int sw_walk_host(u64 root_pa, u64 va, u64 *pa, int *level, u64 *entry)
 	return -1;
 }
 
+int sw_walk_host(u64 root_pa, u64 va, u64 *pa, int *level, u64 *entry)
+{
+	return sw_walk(root_pa, PTE_P, PTE_PS, va, pa, level, entry);
+}
+
 int sw_walk_ept(u64 eptp, u64 gpa, u64 *pa, int *level, u64 *entry)
 {
-	u64 table = eptp & PTE_ADDR_MASK;
-
-	for (int l = 4; l >= 1; l--) {
-		int shift = 12 + 9 * (l - 1);
-		u64 e = rd(table + ((gpa >> shift) & 511) * 8);
-		*level = l;
-		if (!(e & EPT_RWX))
-			return -1;
-		u64 addr = e & PTE_ADDR_MASK;
-		if (l == 1 || (e & EPT_LARGE)) {
-			u64 mask = (1ULL << shift) - 1;
-			*pa = (addr & ~mask) | (gpa & mask);
-			if (entry)
-				*entry = e;
-			return 0;
-		}
-		table = addr;
-	}
-	return -1;
+	return sw_walk(eptp & PTE_ADDR_MASK, EPT_RWX, EPT_LARGE, gpa, pa, level, entry);
 }
 
 /* ---- machine set-up ---- */
