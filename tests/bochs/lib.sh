@@ -49,19 +49,7 @@ else
 fi
 printf 'bochs ran %d.%03d s, ended by: %s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000)) "$ending"
 
-passed=0
-failed=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "PASS: $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $name"
-		failed=$((failed + 1))
-	fi
-}
+. "$here/../lib/check.sh"
 
 # The serial log has CR LF line ends, and GRUB leaves a CR before our first line.
 serial_text() { tr -d '\r' < "$serial" 2>/dev/null; }

@@ -50,19 +50,7 @@ for f in "$ovmf_code" "$ovmf_vars"; do
 done
 mkdir -p "$out"
 
-passed=0
-failed=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "PASS: $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $name"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
 
 # Runs QEMU with $3 of RAM on disk image $2 as run $1; sets status (QEMU's
 # exit status, or "stopped" when this script ended it) and elapsed_ms.  With
