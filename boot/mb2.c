@@ -11,6 +11,7 @@
  * 4 GiB at DMAP_BASE: enough for everything a 32-bit loader can place.
  */
 #include <keyhole/boot_info.h>
+#include "mm/dmap.h"
 #include <keyhole/layout.h>
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
@@ -35,9 +36,10 @@ void mb2_start(u32 magic, u32 info_pa) __attribute__((noreturn));
 /* The boot tables map [0, 4 GiB) at DMAP_BASE; the memory core is not up yet. */
 #define BOOT_MAPPED_LIMIT (4UL << 30)
 
+/* phys_to_virt() works already: the boot tables put [0, 4 GiB) where the direct map will be. */
 static const void *boot_pa_to_ptr(u64 pa)
 {
-	return (const void *)(DMAP_BASE + pa);
+	return phys_to_virt(pa);
 }
 
 /*
