@@ -20,6 +20,28 @@
 #define CPUID_1_ECX_HYPERVISOR BIT(31)
 #define CR4_OSXSAVE BIT(18)
 
+/*
+ * What a PC guest (GUEST_PLATFORM_PC) is not shown, because keyhole gives it
+ * no such thing or keeps it for itself: the local APIC and x2APIC (not in the
+ * guest's memory: no guest can send an INIT or SIPI, invariant 6; Linux then
+ * runs on the 8259 PICs and the PIT), the MTRRs, machine checks, thermal and
+ * power management and their MSRs, MONITOR/MWAIT (so the guest idles with
+ * HLT, which keyhole sees), the TSC deadline timer (an APIC feature), the
+ * debug store and the performance-monitoring capability MSR.
+ */
+#define CPUID_1_ECX_PC_HIDDEN (BIT(3) /* MONITOR */ | BIT(4) /* DS-CPL */ | BIT(6) /* SMX */ | \
+			       BIT(7) /* EST */ | BIT(8) /* TM2 */ | BIT(15) /* PDCM */ |          \
+			       BIT(21) /* x2APIC */ | BIT(24) /* TSC deadline */)
+#define CPUID_1_EDX_PC_HIDDEN (BIT(7) /* MCE */ | BIT(9) /* APIC */ | BIT(12) /* MTRR */ |          \
+			       BIT(14) /* MCA */ | BIT(21) /* DS */ | BIT(22) /* ACPI thermal */ | \
+			       BIT(29) /* TM */ | BIT(31) /* PBE */)
+/* Leaves that describe only hidden features: MONITOR/MWAIT, thermal and power, performance monitoring. */
+#define CPUID_LEAF_MWAIT 0x5
+#define CPUID_LEAF_THERMAL 0x6
+#define CPUID_LEAF_PMU 0xa
+
+#define RFLAGS_IF BIT(9)
+
 #define EXC_UD 6
 #define EXC_GP 13
 #define INTR_TYPE_HW_EXCEPTION 3
@@ -102,6 +124,14 @@ static void handle_cpuid(struct vcpu *v)
 			c.ecx &= ~CPUID_1_ECX_OSXSAVE;
 			if (v->cr4_shadow & CR4_OSXSAVE)
 				c.ecx |= CPUID_1_ECX_OSXSAVE;
+		}
+		if (v->platform == GUEST_PLATFORM_PC) {
+			if (leaf == 1) {
+				c.ecx &= ~CPUID_1_ECX_PC_HIDDEN;
+				c.edx &= ~CPUID_1_EDX_PC_HIDDEN;
+			} else if (leaf == CPUID_LEAF_MWAIT || leaf == CPUID_LEAF_THERMAL || leaf == CPUID_LEAF_PMU) {
+				c = (struct cpuid_regs){ 0, 0, 0, 0 };
+			}
 		}
 	}
 	v->regs.rax = c.eax;
@@ -201,9 +231,33 @@ static void handle_vmcall(struct vcpu *v)
 	skip_instruction();
 }
 
+/*
+ * An isolated guest gets no interrupts, so its HLT would never end: stopped.
+ * A PC guest's HLT with interrupts enabled is idling: keyhole completes the
+ * instruction and re-enters the guest in the HLT activity state, where the
+ * next interrupt wakes it and goes through its IDT, with no further exit.
+ * With interrupts disabled nothing can wake it (NMIs aside): the guest has
+ * stopped for good, which is how Linux ends `poweroff` on a machine without
+ * ACPI ("reboot: System halted"), so keyhole ends its run with status 0.
+ */
 static void handle_hlt(struct vcpu *v)
 {
-	stop(v, "HLT: keyhole delivers no interrupts, so the guest would never wake");
+	if (v->platform != GUEST_PLATFORM_PC) {
+		stop(v, "HLT: keyhole delivers no interrupts, so the guest would never wake");
+		return;
+	}
+	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF)) {
+		log_info("guest%u: halted with interrupts disabled (a power-off without ACPI): its run is over",
+			 v->vm->id);
+		v->state = VCPU_EXITED;
+		v->exit_status = 0;
+		return;
+	}
+	skip_instruction();
+	/* An STI or MOV SS shadow ended with the HLT itself, and the HLT state requires none (SDM 26.3.1.5). */
+	vmwrite(GUEST_INTERRUPTIBILITY_INFO,
+		vmread(GUEST_INTERRUPTIBILITY_INFO) & ~(u64)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+	vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
 }
 
 /* ---- EPT violations: contained, reported, the guest stopped ---- */
@@ -234,9 +288,58 @@ static void handle_triple_fault(struct vcpu *v)
 	stop(v, "triple fault");
 }
 
-/* ---- MSRs: EFER and PAT emulated, the rest #GP ---- */
+/* ---- MSRs: EFER and PAT emulated (and for a PC guest a few more), the rest #GP ---- */
 
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
+/* MSRs a PC guest's kernel reads at boot without a fault handler, answered with harmless values. */
+#define MSR_IA32_TSC_ADJUST 0x0000003b
+#define MSR_IA32_UCODE_REV 0x0000008b
+#define MISC_ENABLE_FAST_STRING BIT(0)
+#define MISC_ENABLE_BTS_UNAVAIL BIT(11)
+#define MISC_ENABLE_PEBS_UNAVAIL BIT(12)
+#define PC_MISC_ENABLE (MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL)
+/* Refused MSR accesses logged per guest; a kernel probing MSRs refuses many more. */
+#define MSR_LOG_LIMIT 16
+
+/*
+ * The PC guest's extra MSRs; false if msr is not one of them.  Writes the
+ * guest could use to change the machine under keyhole are dropped: the
+ * guest sees its own value nowhere, as on a CPU that ignores them.
+ *   MISC_ENABLE    fast strings on, BTS and PEBS unavailable (Linux reads it
+ *                  unguarded in its Intel set-up)
+ *   IA32_TSC       the TSC; writes dropped (keyhole does not offset time)
+ *   TSC_ADJUST     0; writes dropped
+ *   UCODE_REV      0: no microcode revision to report
+ *   FEATURE_CONTROL locked, VMX off: this guest gets no VT-x
+ *   XSS            0: no supervisor state components (XSAVES may be exposed)
+ */
+static bool pc_msr(u32 msr, bool write, u64 *val)
+{
+	switch (msr) {
+	case MSR_IA32_MISC_ENABLE:
+		*val = PC_MISC_ENABLE;
+		return true;
+	case MSR_IA32_TSC:
+		*val = write ? *val : rdtsc();
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+	case MSR_IA32_UCODE_REV:
+		*val = write ? *val : 0;
+		return true;
+	case MSR_IA32_FEATURE_CONTROL:
+		if (write)
+			return false;
+		*val = FEATURE_CONTROL_LOCKED;
+		return true;
+	case MSR_IA32_XSS:
+		if (write && *val)
+			return false;
+		*val = 0;
+		return true;
+	}
+	return false;
+}
 
 static void handle_msr(struct vcpu *v, bool write)
 {
@@ -260,6 +363,8 @@ static void handle_msr(struct vcpu *v, bool write)
 			val = v->pat;
 		break;
 	default:
+		if (v->platform == GUEST_PLATFORM_PC && pc_msr(msr, write, &val))
+			break;
 		goto gp;
 	}
 	if (!write) {
@@ -269,7 +374,9 @@ static void handle_msr(struct vcpu *v, bool write)
 	skip_instruction();
 	return;
 gp:
-	log_info("guest%u: %s of MSR %#x: #GP", v->vm->id, write ? "WRMSR" : "RDMSR", msr);
+	if (v->platform != GUEST_PLATFORM_PC || v->msr_refusals < MSR_LOG_LIMIT)
+		log_info("guest%u: %s of MSR %#x: #GP", v->vm->id, write ? "WRMSR" : "RDMSR", msr);
+	v->msr_refusals++;
 	inject(EXC_GP, true);
 }
 
@@ -295,6 +402,16 @@ static void handle_xsetbv(struct vcpu *v)
 	if ((u32)v->regs.rcx != 0 || !(val & 1) || (val & ~supported) || ((val & 4) && !(val & 2))) {
 		inject(EXC_GP, true);
 		return;
+	}
+	/*
+	 * XSETBV runs here, in root mode, and raises #UD unless keyhole's own
+	 * CR4.OSXSAVE is set: set it the first time a guest needs it, for the
+	 * VMCS's host state too (VM exits load CR4 from there).  keyhole itself
+	 * never saves or restores extended state, so nothing else changes.
+	 */
+	if (!(read_cr4() & CR4_OSXSAVE)) {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		vmwrite(HOST_CR4, read_cr4());
 	}
 	__asm__ volatile("xsetbv" : : "a"((u32)val), "d"((u32)(val >> 32)), "c"(0));
 	skip_instruction();

@@ -11,7 +11,6 @@
 #include "lib/string.h"
 #include "mm/pte.h"
 
-#define GUEST_PD_GPA (GUEST_PT_GPA + 2 * PAGE_SIZE)
 #define CMDLINE_GPA (GUEST_BOOT_GPA + sizeof(struct kh_guest_boot))
 #define CMDLINE_MAX (PAGE_SIZE - sizeof(struct kh_guest_boot) - 1)
 
@@ -53,32 +52,44 @@ static const char *check_segment(const struct elf64_phdr *p, u64 len, u64 mem_by
 	return NULL;
 }
 
-static int build_page_tables(struct vm *vm, u64 mem_bytes)
+int guest_build_identity_map(struct vm *vm, u64 pml4_gpa, u64 mem_bytes)
 {
-	u64 pml4e = (GUEST_PT_GPA + PAGE_SIZE) | PTE_P | PTE_W;
+	u64 pdpt_gpa = pml4_gpa + PAGE_SIZE, pd_gpa = pml4_gpa + 2 * PAGE_SIZE;
+	u64 pml4e = pdpt_gpa | PTE_P | PTE_W;
 	u64 gib = ALIGN_UP(mem_bytes, SZ_1G) / SZ_1G;
-	int r = copy_to_guest(vm, GUEST_PT_GPA, &pml4e, sizeof(pml4e));
+	int r = copy_to_guest(vm, pml4_gpa, &pml4e, sizeof(pml4e));
 
 	for (u64 i = 0; !r && i < gib; i++) {
-		u64 pdpte = (GUEST_PD_GPA + i * PAGE_SIZE) | PTE_P | PTE_W;
-		r = copy_to_guest(vm, GUEST_PT_GPA + PAGE_SIZE + i * 8, &pdpte, sizeof(pdpte));
+		u64 pdpte = (pd_gpa + i * PAGE_SIZE) | PTE_P | PTE_W;
+		r = copy_to_guest(vm, pdpt_gpa + i * 8, &pdpte, sizeof(pdpte));
 	}
 	for (u64 gpa = 0; !r && gpa < ALIGN_UP(mem_bytes, SZ_2M); gpa += SZ_2M) {
 		u64 pde = gpa | PTE_P | PTE_W | PTE_PS;
-		r = copy_to_guest(vm, GUEST_PD_GPA + (gpa / SZ_2M) * 8, &pde, sizeof(pde));
+		r = copy_to_guest(vm, pd_gpa + (gpa / SZ_2M) * 8, &pde, sizeof(pde));
 	}
 	return r;
 }
 
-/* The descriptors behind the selectors vcpu_init() loads (hv/vmx.c sets the same attributes). */
-static int build_gdt(struct vm *vm)
-{
-	const u64 code64 = 0x00af9b000000ffffULL, data = 0x00cf93000000ffffULL;
-	const u64 tss_lo = GUEST_TSS_LIMIT | ((GUEST_TSS_GPA & 0xffffff) << 16) | (0x8bULL << 40) |
-			   (((GUEST_TSS_GPA >> 24) & 0xff) << 56);
-	u64 gdt[5] = { 0, code64, data, tss_lo, GUEST_TSS_GPA >> 32 };
+/* Descriptor words with the attributes hv/vmx.c gives the hidden segment state. */
+#define GDT_CODE64 0x00af9b000000ffffULL /* present, DPL 0, execute/read, accessed, L, G */
+#define GDT_DATA 0x00cf93000000ffffULL   /* present, DPL 0, read/write, accessed, D/B, G */
+#define GDT_TSS64_BUSY 0x8bULL           /* type 0xb (busy 64-bit TSS), present */
+#define GDT_SLOTS_MAX 8
 
-	return copy_to_guest(vm, GUEST_GDT_GPA, gdt, sizeof(gdt));
+int guest_build_gdt(struct vm *vm, const struct guest_entry *e)
+{
+	u64 gdt[GDT_SLOTS_MAX] = { 0 };
+	unsigned int tss = e->sel_tss / 8;
+
+	if (e->sel_code / 8 >= GDT_SLOTS_MAX || e->sel_data / 8 >= GDT_SLOTS_MAX || tss + 1 >= GDT_SLOTS_MAX ||
+	    (u64)e->gdt_limit + 1 > sizeof(gdt))
+		return -EINVAL;
+	gdt[e->sel_code / 8] = GDT_CODE64;
+	gdt[e->sel_data / 8] = GDT_DATA;
+	gdt[tss] = GUEST_TSS_LIMIT | ((e->tss_gpa & 0xffffff) << 16) | (GDT_TSS64_BUSY << 40) |
+		   (((e->tss_gpa >> 24) & 0xff) << 56);
+	gdt[tss + 1] = e->tss_gpa >> 32;
+	return copy_to_guest(vm, e->gdt_gpa, gdt, (u64)e->gdt_limit + 1);
 }
 
 int guest_load_elf(struct vm *vm, u64 mem_bytes, const void *image, u64 len, const char *cmdline,
@@ -130,9 +141,22 @@ int guest_load_elf(struct vm *vm, u64 mem_bytes, const void *image, u64 len, con
 		if (r)
 			return r;
 	}
-	r = build_page_tables(vm, mem_bytes);
+	struct guest_entry e = {
+		.rip = h->e_entry,
+		.rsp = GUEST_STACK_TOP,
+		.rdi = GUEST_BOOT_GPA,
+		.cr3 = GUEST_PT_GPA,
+		.gdt_gpa = GUEST_GDT_GPA,
+		.tss_gpa = GUEST_TSS_GPA,
+		.gdt_limit = GUEST_GDT_LIMIT,
+		.sel_code = GUEST_SEL_CODE,
+		.sel_data = GUEST_SEL_DATA,
+		.sel_tss = GUEST_SEL_TSS,
+		.platform = GUEST_PLATFORM_ISOLATED,
+	};
+	r = guest_build_identity_map(vm, GUEST_PT_GPA, mem_bytes);
 	if (!r)
-		r = build_gdt(vm);
+		r = guest_build_gdt(vm, &e);
 	if (r)
 		return r;
 	struct kh_guest_boot boot = {
@@ -149,6 +173,6 @@ int guest_load_elf(struct vm *vm, u64 mem_bytes, const void *image, u64 len, con
 		r = copy_to_guest(vm, CMDLINE_GPA, cmdline, cmdlen + 1);
 	if (r)
 		return r;
-	*entry = (struct guest_entry){ h->e_entry, GUEST_STACK_TOP, GUEST_BOOT_GPA, GUEST_PT_GPA };
+	*entry = e;
 	return 0;
 }

@@ -37,8 +37,30 @@ struct vm;
 #define GUEST_IMAGE_MIN 0x80000ULL
 #define GUEST_MEM_MAX (4ULL << 30) /* the page tables keyhole builds cover 4 GiB */
 
+/*
+ * What the guest sees of the machine (hv/vmx.c and hv/exit.c act on it).
+ *
+ *   GUEST_PLATFORM_ISOLATED     keyhole's own guests: every port and MSR
+ *                               exits, COM1 emulated, no interrupts, HLT
+ *                               ends the guest.
+ *   GUEST_PLATFORM_PC           an unmodified PC operating system (Linux):
+ *                               the legacy interrupt controllers, the PIT,
+ *                               the RTC and COM1 passed through, external
+ *                               interrupts delivered without exits, HLT
+ *                               waits for one (see README "Linux guests").
+ */
+enum guest_platform {
+	GUEST_PLATFORM_ISOLATED,
+	GUEST_PLATFORM_PC,
+};
+
+/* The register state and descriptor tables a guest starts with. */
 struct guest_entry {
-	u64 rip, rsp, rdi, cr3;
+	u64 rip, rsp, rdi, rsi, cr3;
+	u64 gdt_gpa, tss_gpa;    /* the GDT the loader wrote, and the TSS it describes */
+	u16 gdt_limit;
+	u16 sel_code, sel_data, sel_tss;
+	enum guest_platform platform;
 };
 
 /*
@@ -49,5 +71,23 @@ struct guest_entry {
  */
 int guest_load_elf(struct vm *vm, u64 mem_bytes, const void *image, u64 len, const char *cmdline,
 		   struct guest_entry *entry, const char **why);
+
+/*
+ * Shared with the Linux loader (hv/linux_load.c), both writing only through
+ * copy_to_guest():
+ *
+ * guest_build_identity_map() writes 4-level tables that identity-map
+ * [0, mem_bytes) with 2 MiB pages, writable and executable: the PML4 at
+ * pml4_gpa, the PDPT in the next page, one PD per GiB after it (so
+ * GUEST_IDMAP_BYTES(mem_bytes) bytes in all).
+ *
+ * guest_build_gdt() writes a GDT at e->gdt_gpa holding a flat 64-bit code
+ * segment at e->sel_code, a flat data segment at e->sel_data and a busy
+ * 64-bit TSS for e->tss_gpa at e->sel_tss (every other slot null), matching
+ * the hidden segment state hv/vmx.c loads.
+ */
+#define GUEST_IDMAP_BYTES(mem_bytes) ((2 + ALIGN_UP(mem_bytes, SZ_1G) / SZ_1G) * PAGE_SIZE)
+int guest_build_identity_map(struct vm *vm, u64 pml4_gpa, u64 mem_bytes);
+int guest_build_gdt(struct vm *vm, const struct guest_entry *e);
 
 #endif

@@ -20,10 +20,12 @@
 #include "hv/exit.h"
 #include "hv/guest_load.h"
 #include "hv/hypercall.h"
+#include "hv/linux_load.h"
 #include "hv/mm_setup.h"
 #include "hv/selftest.h"
 #include "hv/shutdown.h"
 #include "hv/vm.h"
+#include "lib/string.h"
 #include "mm/dmap.h"
 
 #define KEYHOLE_VERSION "0.1"
@@ -114,9 +116,10 @@ static void mask_legacy_interrupts(void)
 #define GUEST_MEM_DEFAULT (64UL << 20)
 
 struct options {
-	u64 guest_mem;
+	u64 guest_mem;      /* 0: each kind's default */
 	bool audit_every_entry;
 	bool test_hooks;
+	bool protect_all;   /* protect=all */
 };
 
 static void parse_options(const char *cmdline, struct options *o)
@@ -124,14 +127,20 @@ static void parse_options(const char *cmdline, struct options *o)
 	const char *v;
 	size_t len;
 
-	o->guest_mem = GUEST_MEM_DEFAULT;
+	o->guest_mem = 0;
 	v = cmdline_value(cmdline, "guest_mem", &len);
 	if (v && (!cmdline_size(v, len, &o->guest_mem) || !ALIGNED(o->guest_mem, SZ_2M) ||
 		  o->guest_mem < SZ_2M || o->guest_mem > GUEST_MEM_MAX)) {
-		log_err("guest_mem=%.*s: want a multiple of 2 MiB from 2M to 4G (e.g. guest_mem=64M); using %lu MiB",
-			(int)len, v, GUEST_MEM_DEFAULT >> 20);
-		o->guest_mem = GUEST_MEM_DEFAULT;
+		log_err("guest_mem=%.*s: want a multiple of 2 MiB from 2M to 4G (e.g. guest_mem=64M); using the defaults "
+			"(%lu MiB, %lu MiB for Linux)", (int)len, v, GUEST_MEM_DEFAULT >> 20,
+			LINUX_GUEST_MEM_DEFAULT >> 20);
+		o->guest_mem = 0;
 	}
+	v = cmdline_value(cmdline, "protect", &len);
+	o->protect_all = v && cmdline_value_is(v, len, "all");
+	if (v && !o->protect_all)
+		log_err("protect=%.*s: the only value is protect=all (every guest frame protected from the start)",
+			(int)len, v);
 	v = cmdline_value(cmdline, "audit", &len);
 	o->audit_every_entry = v && cmdline_value_is(v, len, "entry");
 	if (v && !o->audit_every_entry)
@@ -141,7 +150,7 @@ static void parse_options(const char *cmdline, struct options *o)
 		log_warn("testhooks: test-only hooks are on (a guest may plant a leak): never use this in production");
 }
 
-/* Everything after the module's first word ("guest") is the guest's command line. */
+/* Everything after the module's first word ("guest", "linux") is the guest's command line. */
 static const char *module_args(const struct boot_module *m)
 {
 	const char *p = m->cmdline;
@@ -153,13 +162,29 @@ static const char *module_args(const struct boot_module *m)
 	return p;
 }
 
+/* Is the module's first word `word`? */
+static bool module_is(const struct boot_module *m, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(m->cmdline, word, n) == 0 && (m->cmdline[n] == 0 || m->cmdline[n] == ' ');
+}
+
 extern const char keyhole_guest_elf_start[], keyhole_guest_elf_end[];
 
 /* Runs one guest and reports its end; true if it exited with status 0. */
-static bool run_guest(unsigned int id, const void *image, u64 len, u64 mem, const char *args, bool break_state)
+static bool run_guest(unsigned int id, const struct guest_image *img, u64 mem, bool protect)
 {
 	struct guest_result res;
-	int r = vm_run_image(id, image, len, mem, args, break_state, &res);
+	int r = vm_run(id, img, mem, protect, &res);
+
+	/*
+	 * A Linux guest programs the PICs and leaves them unmasked, with the PIT
+	 * ticking: masked again, or the next guest's external-interrupt exits
+	 * would see the same unacknowledged interrupt at every entry.
+	 */
+	if (img->is_linux)
+		mask_legacy_interrupts();
 
 	if (r) {
 		log_err("guest%u: not started (%d)", id, r);
@@ -197,16 +222,41 @@ void hv_main(const struct boot_info *bi)
 		machine_shutdown(SHUTDOWN_NO_VMX);
 	}
 
+	/*
+	 * Modules, by their first word: "linux" is a bzImage (the rest of the
+	 * line is the kernel's command line), and an "initrd" right after it is
+	 * that kernel's initrd; any other module is an ELF guest ("guest").
+	 */
 	for (u32 i = 0; i < bi->nr_modules; i++, ran++) {
 		const struct boot_module *m = &bi->modules[i];
+		struct guest_image img = { .image = phys_to_virt(m->pa), .len = m->len, .cmdline = module_args(m) };
+		u64 mem = opt.guest_mem ? opt.guest_mem : GUEST_MEM_DEFAULT;
+
+		if (module_is(m, "initrd")) {
+			log_err("guest%u: module %u is an initrd with no linux module right before it: not run", ran, i);
+			continue;
+		}
+		if (module_is(m, "linux")) {
+			img.is_linux = true;
+			mem = opt.guest_mem ? opt.guest_mem : LINUX_GUEST_MEM_DEFAULT;
+			if (i + 1 < bi->nr_modules && module_is(&bi->modules[i + 1], "initrd")) {
+				i++;
+				img.initrd = phys_to_virt(bi->modules[i].pa);
+				img.initrd_len = bi->modules[i].len;
+			}
+		}
 		/* kh-invalid-state: with testhooks, a VM whose guest state is wrong on purpose */
-		bool break_state = opt.test_hooks && cmdline_flag(m->cmdline, "kh-invalid-state");
-		ok += run_guest(ran, phys_to_virt(m->pa), m->len, opt.guest_mem, module_args(m), break_state);
+		img.break_state = opt.test_hooks && cmdline_flag(m->cmdline, "kh-invalid-state");
+		ok += run_guest(ran, &img, mem, opt.protect_all);
 	}
 	if (ran == 0) {
+		struct guest_image img = {
+			.image = keyhole_guest_elf_start,
+			.len = (u64)(keyhole_guest_elf_end - keyhole_guest_elf_start),
+			.cmdline = "",
+		};
 		log_info("no guest module: running the built-in test guest");
-		ok += run_guest(ran++, keyhole_guest_elf_start, (u64)(keyhole_guest_elf_end - keyhole_guest_elf_start),
-				opt.guest_mem, "", false);
+		ok += run_guest(ran++, &img, opt.guest_mem ? opt.guest_mem : GUEST_MEM_DEFAULT, opt.protect_all);
 	}
 	log_info("keyhole: %u guests run, %u exited with status 0, %u did not", ran, ok, ran - ok);
 	machine_shutdown(ok == ran && !selftest_failed ? SHUTDOWN_OK : SHUTDOWN_FAILURE);

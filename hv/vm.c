@@ -8,6 +8,7 @@
 #include <keyhole/vm.h>
 #include "hv/console.h"
 #include "hv/guest_load.h"
+#include "hv/linux_load.h"
 #include "hv/vm.h"
 #include "hv/vmx.h"
 #include "mm/audit.h"
@@ -40,8 +41,25 @@ static void report_memory_cost(const struct vm *v, u64 mem_bytes)
 				      v->id, ept, table, dirty, ept + table + dirty);
 }
 
-int vm_run_image(unsigned int id, const void *image, u64 len, u64 mem_bytes, const char *cmdline,
-		 bool break_state, struct guest_result *res)
+static int load(struct vm *v, const struct guest_image *img, u64 mem_bytes, struct guest_entry *entry,
+		const char **why)
+{
+	struct linux_layout l;
+	int r;
+
+	if (!img->is_linux)
+		return guest_load_elf(v, mem_bytes, img->image, img->len, img->cmdline, entry, why);
+	r = linux_load(v, mem_bytes, img->image, img->len, img->initrd, img->initrd_len, img->cmdline, entry, &l,
+		       why);
+	if (r)
+		return r;
+	log_info("guest%u: Linux boot protocol %u.%02u: kernel at %#lx (%lu MiB with its init_size), "
+		 "initrd %s%#lx (%lu KiB)", v->id, l.protocol >> 8, l.protocol & 0xff, l.kernel_gpa,
+		 l.kernel_bytes >> 20, l.initrd_bytes ? "at " : "none ", l.initrd_gpa, l.initrd_bytes >> 10);
+	return 0;
+}
+
+int vm_run(unsigned int id, const struct guest_image *img, u64 mem_bytes, bool protect, struct guest_result *res)
 {
 	const struct vmx_caps *caps = vmx_get_caps();
 	int ept_level = cpu_has_vmx_ept_2m(caps) ? 2 : 1;
@@ -60,7 +78,13 @@ int vm_run_image(unsigned int id, const void *image, u64 len, u64 mem_bytes, con
 		guest_mem_destroy(&vm);
 		return r;
 	}
-	r = guest_load_elf(&vm, mem_bytes, image, len, cmdline, &entry, &why);
+	/* Before the load: then even the loader's writes reach the guest through the fixmap only. */
+	if (protect && (r = guest_mem_protect_all(&vm))) {
+		log_err("guest%u: cannot protect its memory (%d)", id, r);
+		guest_mem_destroy(&vm);
+		return r;
+	}
+	r = load(&vm, img, mem_bytes, &entry, &why);
 	if (r) {
 		log_err("guest%u: image refused: %s", id, why ? why : "cannot write guest memory");
 		guest_mem_destroy(&vm);
@@ -70,10 +94,11 @@ int vm_run_image(unsigned int id, const void *image, u64 len, u64 mem_bytes, con
 		audit_log("EPT", &rep);
 		panic("guest%u: its EPT maps frames it does not own (invariant 3)", id);
 	}
-	log_info("guest%u: %lu MiB, entry %#lx, EPT with %s leaves", id, mem_bytes >> 20, entry.rip,
-		 ept_level == 2 ? "2 MiB" : "4 KiB");
+	log_info("guest%u: %lu MiB, entry %#lx, EPT with %s leaves%s%s", id, mem_bytes >> 20, entry.rip,
+		 ept_level == 2 ? "2 MiB" : "4 KiB", protect ? ", every frame protected" : "",
+		 entry.platform == GUEST_PLATFORM_PC ? ", PC platform (PIC, PIT, RTC, COM1 passed through)" : "");
 
-	r = vcpu_init(&vcpu, &vm, &entry, break_state);
+	r = vcpu_init(&vcpu, &vm, &entry, img->break_state);
 	if (r) {
 		guest_mem_destroy(&vm);
 		return r;

@@ -151,9 +151,20 @@ static u32 controls(const char *what, u64 cap, u32 required, u32 optional)
 	return out | vmx_ctls_optional(cap, optional);
 }
 
+/*
+ * The controls of the two platforms (hv/guest_load.h).  An isolated guest
+ * exits on every interrupt, port, MSR and HLT.  A PC guest owns the legacy
+ * interrupt path instead: external interrupts go straight through its IDT
+ * without an exit (keyhole takes none of its own: it runs with interrupts
+ * off, and one arriving in root mode waits for the next VM entry), and HLT
+ * still exits so that keyhole can tell a guest idling from a guest that has
+ * stopped for good (hv/exit.c).
+ */
 static void setup_controls(struct vcpu *v)
 {
-	u32 pin = controls("pin-based", caps.pin_based_ctls, PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING, 0);
+	bool pc = v->platform == GUEST_PLATFORM_PC;
+	u32 pin = controls("pin-based", caps.pin_based_ctls,
+			   (pc ? 0 : PIN_BASED_EXT_INTR_EXITING) | PIN_BASED_NMI_EXITING, 0);
 	u32 proc = controls("processor-based", caps.proc_based_ctls,
 			    CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
 				    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
@@ -165,6 +176,9 @@ static void setup_controls(struct vcpu *v)
 			    VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER, 0);
 	u32 entry = controls("VM-entry", caps.entry_ctls, VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER, 0);
 
+	/* Without the HLT activity state a PC guest's HLT cannot be waited out in the guest: let it run natively. */
+	if (pc && !cpu_has_vmx_activity_hlt(&caps))
+		proc &= ~CPU_BASED_HLT_EXITING;
 	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
 	vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
 	vmwrite(SECONDARY_VM_EXEC_CONTROL, proc2);
@@ -183,7 +197,7 @@ static void setup_controls(struct vcpu *v)
 		vmwrite(XSS_EXIT_BITMAP, 0);
 	vmwrite(VMCS_LINK_POINTER, VMCS_LINK_POINTER_NONE);
 
-	/* Every port exits; COM1 is emulated, the rest answer all-ones (hv/exit.c). */
+	/* The bitmaps: see init_io_bitmap() and init_msr_bitmap(). */
 	vmwrite(IO_BITMAP_A, mfn_to_pa(v->io_bitmap));
 	vmwrite(IO_BITMAP_B, mfn_to_pa(v->io_bitmap) + PAGE_SIZE);
 	vmwrite(MSR_BITMAP, mfn_to_pa(v->msr_bitmap));
@@ -234,25 +248,28 @@ static void guest_segment(u32 sel_field, u16 sel, u32 ar)
 	vmwrite(GUEST_ES_BASE + 2 * idx, 0);
 }
 
-/* The 64-bit flat state include/keyhole/guest_boot.h promises. */
+/*
+ * The 64-bit flat state include/keyhole/guest_boot.h promises (and the Linux
+ * 64-bit boot protocol asks for), on the GDT the loader wrote.
+ */
 static void setup_guest_state(struct vcpu *v, const struct guest_entry *e)
 {
-	guest_segment(GUEST_CS_SELECTOR, GUEST_SEL_CODE, AR_CODE64);
-	guest_segment(GUEST_ES_SELECTOR, GUEST_SEL_DATA, AR_DATA);
-	guest_segment(GUEST_SS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
-	guest_segment(GUEST_DS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
-	guest_segment(GUEST_FS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
-	guest_segment(GUEST_GS_SELECTOR, GUEST_SEL_DATA, AR_DATA);
+	guest_segment(GUEST_CS_SELECTOR, e->sel_code, AR_CODE64);
+	guest_segment(GUEST_ES_SELECTOR, e->sel_data, AR_DATA);
+	guest_segment(GUEST_SS_SELECTOR, e->sel_data, AR_DATA);
+	guest_segment(GUEST_DS_SELECTOR, e->sel_data, AR_DATA);
+	guest_segment(GUEST_FS_SELECTOR, e->sel_data, AR_DATA);
+	guest_segment(GUEST_GS_SELECTOR, e->sel_data, AR_DATA);
 	vmwrite(GUEST_LDTR_SELECTOR, 0);
 	vmwrite(GUEST_LDTR_AR_BYTES, VMX_AR_UNUSABLE);
 	vmwrite(GUEST_LDTR_LIMIT, 0);
 	vmwrite(GUEST_LDTR_BASE, 0);
-	vmwrite(GUEST_TR_SELECTOR, GUEST_SEL_TSS);
+	vmwrite(GUEST_TR_SELECTOR, e->sel_tss);
 	vmwrite(GUEST_TR_AR_BYTES, AR_TSS64_BUSY);
 	vmwrite(GUEST_TR_LIMIT, GUEST_TSS_LIMIT);
-	vmwrite(GUEST_TR_BASE, GUEST_TSS_GPA);
-	vmwrite(GUEST_GDTR_BASE, GUEST_GDT_GPA);
-	vmwrite(GUEST_GDTR_LIMIT, GUEST_GDT_LIMIT);
+	vmwrite(GUEST_TR_BASE, e->tss_gpa);
+	vmwrite(GUEST_GDTR_BASE, e->gdt_gpa);
+	vmwrite(GUEST_GDTR_LIMIT, e->gdt_limit);
 	vmwrite(GUEST_IDTR_BASE, 0);
 	vmwrite(GUEST_IDTR_LIMIT, 0);
 
@@ -272,6 +289,7 @@ static void setup_guest_state(struct vcpu *v, const struct guest_entry *e)
 	vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 	v->regs.rdi = e->rdi;
+	v->regs.rsi = e->rsi;
 }
 
 /* MSRs the guest may touch without an exit: their guest values live in the VMCS. */
@@ -285,12 +303,72 @@ static void allow_msr(u8 *bitmap, u32 msr)
 	bitmap[2048 + base + bit / 8] &= (u8)~(1u << (bit % 8));
 }
 
+/*
+ * The ports a PC guest drives itself: devices that can neither reach memory
+ * (no DMA) nor reset or reconfigure the machine under keyhole.  Everything
+ * else exits: PCI configuration space (0xcf8/0xcfc: a guest could move a BAR
+ * over keyhole or start a bus master), the 8237 DMA controllers (a DMA into
+ * any memory), the keyboard controller and port 0x92 (both reset the CPU),
+ * ACPI's PM ports and the rest, which answer all-ones as absent.
+ */
+static const struct {
+	u16 first, count;
+} pc_passthrough_ports[] = {
+	{ 0x20, 2 },   /* master 8259 PIC */
+	{ 0xa0, 2 },   /* slave 8259 PIC */
+	{ 0x4d0, 2 },  /* the PICs' edge/level control registers (ELCR) */
+	{ 0x40, 4 },   /* 8254 PIT: the guest's timer interrupt (IRQ 0) */
+	{ 0x61, 1 },   /* port B: PIT channel 2 gate, which Linux calibrates the TSC with */
+	{ 0x70, 2 },   /* CMOS RTC index and data: the wall clock (see README on NVRAM) */
+	{ 0x80, 1 },   /* POST code port, the classic I/O delay */
+	{ COM1_BASE, COM1_PORTS }, /* 16550 UART: the serial console with its IRQ 4 */
+};
+
+/* Every port exits (COM1 emulated, the rest all-ones, hv/exit.c) except a PC guest's devices. */
+static void init_io_bitmap(struct vcpu *v)
+{
+	u8 *bm = phys_to_virt(mfn_to_pa(v->io_bitmap)); /* A (0x0000-0x7fff) then B: one bit per port */
+
+	memset(bm, 0xff, 2 * PAGE_SIZE);
+	if (v->platform != GUEST_PLATFORM_PC)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(pc_passthrough_ports); i++)
+		for (u32 p = pc_passthrough_ports[i].first;
+		     p < (u32)pc_passthrough_ports[i].first + pc_passthrough_ports[i].count; p++)
+			bm[p / 8] &= (u8)~(1u << (p % 8));
+}
+
+/*
+ * MSRs a PC guest reads and writes without an exit.  Each either lives in
+ * the VMCS's guest state (SYSENTER) or is one keyhole itself never uses, so
+ * that whatever the guest leaves in it cannot affect keyhole: the SYSCALL
+ * targets, the SWAPGS base and RDTSCP's TSC_AUX.  keyhole runs no user mode,
+ * no SYSCALL and no SWAPGS.
+ */
+static const u32 pc_passthrough_msrs[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_STAR, MSR_LSTAR, MSR_CSTAR,
+	MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
+};
+
+static void init_msr_bitmap(struct vcpu *v)
+{
+	u8 *msr = phys_to_virt(mfn_to_pa(v->msr_bitmap));
+
+	memset(msr, 0xff, PAGE_SIZE);
+	allow_msr(msr, MSR_FS_BASE);
+	allow_msr(msr, MSR_GS_BASE);
+	if (v->platform == GUEST_PLATFORM_PC)
+		for (size_t i = 0; i < ARRAY_SIZE(pc_passthrough_msrs); i++)
+			allow_msr(msr, pc_passthrough_msrs[i]);
+}
+
 int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bool break_state)
 {
 	int r;
 
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
+	v->platform = entry->platform;
 	v->state = VCPU_RUNNING;
 	snprintf(v->tag, sizeof(v->tag), "guest%u", vm->id);
 	v->cr0_shadow = X86_CR0_PE | X86_CR0_MP | CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
@@ -302,11 +380,8 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bo
 		r = frames_alloc(2, FRAME_HV, &v->io_bitmap);
 	if (r)
 		return r;
-	memset(phys_to_virt(mfn_to_pa(v->io_bitmap)), 0xff, 2 * PAGE_SIZE);
-	u8 *msr = phys_to_virt(mfn_to_pa(v->msr_bitmap));
-	memset(msr, 0xff, PAGE_SIZE);
-	allow_msr(msr, MSR_FS_BASE);
-	allow_msr(msr, MSR_GS_BASE);
+	init_io_bitmap(v);
+	init_msr_bitmap(v);
 
 	*(u32 *)phys_to_virt(mfn_to_pa(v->vmcs)) = caps.vmcs_revision_id;
 	if (vmclear(mfn_to_pa(v->vmcs)) || vmptrld(mfn_to_pa(v->vmcs)))

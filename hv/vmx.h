@@ -27,6 +27,7 @@ enum vcpu_state {
 
 struct vcpu {
 	struct vm *vm;
+	enum guest_platform platform; /* what the guest sees of the machine (hv/guest_load.h) */
 	struct vcpu_regs regs;
 	mfn_t vmcs, msr_bitmap, io_bitmap; /* io_bitmap: two frames, A then B */
 	bool launched;
@@ -43,6 +44,7 @@ struct vcpu {
 	unsigned int line_len;
 	u8 com1_lcr, com1_ier, com1_scratch;
 	u64 pat;
+	u64 msr_refusals;           /* MSR accesses answered with #GP (the first few are logged) */
 	u8 ports_logged[65536 / 8]; /* unknown ports already reported */
 };
 

@@ -13,6 +13,7 @@ PACKAGES=(
 	fdisk                                             # sfdisk: the USB image's GPT
 	newlib-source                                     # the test guest's C library
 	clang                                             # libFuzzer
+	cpio                                              # the Linux guest's initramfs (make test-linux)
 )
 
 missing=()

@@ -4,8 +4,9 @@
 #
 #   tools/mkiso.sh OUT.iso KEYHOLE.elf "KEYHOLE CMDLINE" [GUEST.elf "MODULE CMDLINE"]...
 #
-# Each guest file is copied once (stripped of debug info, which GRUB would
-# otherwise read from the CD for nothing) and may appear in many modules.
+# Each guest file is copied once (an ELF file stripped of debug info, which
+# GRUB would otherwise read from the CD for nothing; anything else, such as a
+# bzImage or an initrd, as it is) and may appear in many modules.
 set -eu
 out=$1 hv=$2 cmdline=$3
 shift 3
@@ -22,7 +23,13 @@ objcopy --strip-debug "$hv" "$dir/boot/keyhole.elf"
 	echo "	multiboot2 /boot/keyhole.elf $cmdline"
 	while [ $# -ge 2 ]; do
 		name=$(basename "$1")
-		[ -f "$dir/boot/$name" ] || objcopy --strip-debug "$1" "$dir/boot/$name"
+		if [ ! -f "$dir/boot/$name" ]; then
+			if cmp -s -n 4 "$1" <(printf '\177ELF'); then
+				objcopy --strip-debug "$1" "$dir/boot/$name"
+			else
+				cp "$1" "$dir/boot/$name"
+			fi
+		fi
 		echo "	module2 /boot/$name $2"
 		shift 2
 	done

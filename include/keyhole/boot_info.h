@@ -19,7 +19,7 @@
 #define BOOT_MEM_RANGES_MAX 256
 #define BOOT_MODULES_MAX 32
 #define BOOT_CMDLINE_MAX 512
-#define BOOT_MODULE_CMDLINE_MAX 128
+#define BOOT_MODULE_CMDLINE_MAX 512 /* a Linux kernel's command line rides on its module's */
 #define BOOT_LOADER_DESC_MAX 64
 
 enum mem_type {
