@@ -46,35 +46,19 @@ static u32 insn_error(void)
 	return fail ? 0 : (u32)e;
 }
 
-int vmwrite_safe(u32 field, u64 value)
+void vmwrite_failed(u32 field, u64 value)
 {
-	u8 fail;
+	u32 e = insn_error();
 
-	__asm__ volatile("vmwrite %2, %1; setna %0" : "=qm"(fail) : "r"((u64)field), "rm"(value) : "cc");
-	return fail ? -EIO : 0;
+	panic("VMWRITE %s (%#x) = %#lx failed: %s (%u)", vmcs_field_name(field) ?: "?", field, value,
+	      vmx_insn_error_name(e), e);
 }
 
-void vmwrite(u32 field, u64 value)
+void vmread_failed(u32 field)
 {
-	if (vmwrite_safe(field, value)) {
-		u32 e = insn_error();
-		panic("VMWRITE %s (%#x) = %#lx failed: %s (%u)", vmcs_field_name(field) ?: "?", field, value,
-		      vmx_insn_error_name(e), e);
-	}
-}
+	u32 e = insn_error();
 
-u64 vmread(u32 field)
-{
-	u64 v = 0;
-	u8 fail;
-
-	__asm__ volatile("vmread %2, %1; setna %0" : "=qm"(fail), "=rm"(v) : "r"((u64)field) : "cc");
-	if (fail) {
-		u32 e = insn_error();
-		panic("VMREAD %s (%#x) failed: %s (%u)", vmcs_field_name(field) ?: "?", field,
-		      vmx_insn_error_name(e), e);
-	}
-	return v;
+	panic("VMREAD %s (%#x) failed: %s (%u)", vmcs_field_name(field) ?: "?", field, vmx_insn_error_name(e), e);
 }
 
 /* VMXON, VMCLEAR, VMPTRLD: each takes the physical address of a region; -EIO on VMfail. */

@@ -74,9 +74,34 @@ void vcpu_dump(struct vcpu *v);
  */
 const char *vmx_diagnose_guest_state(const char **why);
 
-u64 vmread(u32 field);
-void vmwrite(u32 field, u64 value);
-int vmwrite_safe(u32 field, u64 value);
+/* The failure reports, out of line: the exit path inlines only the instruction and one test. */
+void vmread_failed(u32 field) __attribute__((noreturn, cold));
+void vmwrite_failed(u32 field, u64 value) __attribute__((noreturn, cold));
+
+static inline u64 vmread(u32 field)
+{
+	u64 v;
+	u8 fail;
+
+	__asm__ volatile("vmread %2, %1; setna %0" : "=qm"(fail), "=rm"(v) : "r"((u64)field) : "cc");
+	if (unlikely(fail))
+		vmread_failed(field);
+	return v;
+}
+
+static inline int vmwrite_safe(u32 field, u64 value)
+{
+	u8 fail;
+
+	__asm__ volatile("vmwrite %2, %1; setna %0" : "=qm"(fail) : "r"((u64)field), "rm"(value) : "cc");
+	return fail ? -EIO : 0;
+}
+
+static inline void vmwrite(u32 field, u64 value)
+{
+	if (unlikely(vmwrite_safe(field, value)))
+		vmwrite_failed(field, value);
+}
 
 /* INVEPT is legal from now on (hv/arch_mm.c). */
 void arch_vmx_on(void);
