@@ -58,16 +58,8 @@ $(EFI_BUILD)/keyhole-embed.elf: $(BUILD)/keyhole.elf
 	@mkdir -p $(@D)
 	objcopy --strip-debug $< $@
 
-$(EFI_BUILD)/keyhole_blob.o: $(EFI_BUILD)/keyhole-embed.elf
-	cd $(EFI_BUILD) && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
-		--rename-section .data=.rodata.keyhole_elf,alloc,load,readonly,data,contents \
-		--set-section-alignment .data=16 \
-		--add-section .note.GNU-stack=/dev/null \
-		--set-section-flags .note.GNU-stack=contents,readonly \
-		--redefine-sym _binary_keyhole_embed_elf_start=keyhole_elf_start \
-		--redefine-sym _binary_keyhole_embed_elf_end=keyhole_elf_end \
-		--strip-symbol _binary_keyhole_embed_elf_size \
-		keyhole-embed.elf keyhole_blob.o
+$(EFI_BUILD)/keyhole_blob.o: $(EFI_BUILD)/keyhole-embed.elf tools/embed-blob.sh
+	tools/embed-blob.sh $< $@ .rodata.keyhole_elf 16 keyhole_elf
 
 $(EFI_SO): $(EFI_OBJS) $(EFI_BUILD)/keyhole_blob.o
 	ld -nostdlib -znocombreloc -shared -Bsymbolic --fatal-warnings -T $(GNU_EFI_LDS) \

@@ -106,27 +106,17 @@ $(BUILD)/guest.elf: $(GUEST_OBJS) $(GUEST_LD_SCRIPT) $(NEWLIB_STAMP)
 
 # The default guest, embedded in the hypervisor image as read-only data:
 # the image without its debug sections (a quarter of the size), wrapped by
-# objcopy into an object with the symbols
+# tools/embed-blob.sh into an object with the symbols
 #
 #	keyhole_guest_elf_start, keyhole_guest_elf_end  (char arrays)
-#	keyhole_guest_elf_size  (absolute: use its address, never read it)
 #
 # in section .rodata.guest_elf, 4 KiB aligned so the loader may parse the
-# ELF in place.  The empty .note.GNU-stack keeps ld from assuming the blob
-# needs an executable stack (a warning, fatal under --fatal-warnings).
+# ELF in place.
 $(BUILD)/guest-embed.elf: $(BUILD)/guest.elf
 	objcopy --strip-debug $< $@
 
-$(BUILD)/guest_blob.o: $(BUILD)/guest-embed.elf
-	cd $(BUILD) && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
-		--rename-section .data=.rodata.guest_elf,alloc,load,readonly,data,contents \
-		--set-section-alignment .data=4096 \
-		--add-section .note.GNU-stack=/dev/null \
-		--set-section-flags .note.GNU-stack=contents,readonly \
-		--redefine-sym _binary_guest_embed_elf_start=keyhole_guest_elf_start \
-		--redefine-sym _binary_guest_embed_elf_end=keyhole_guest_elf_end \
-		--redefine-sym _binary_guest_embed_elf_size=keyhole_guest_elf_size \
-		guest-embed.elf guest_blob.o
+$(BUILD)/guest_blob.o: $(BUILD)/guest-embed.elf tools/embed-blob.sh
+	tools/embed-blob.sh $< $@ .rodata.guest_elf 4096 keyhole_guest_elf
 
 .PHONY: newlib guest
 newlib: $(NEWLIB_STAMP)

@@ -78,39 +78,42 @@ static void format_line(char *line, const char *label, const char *fmt, va_list 
 	vsnprintf(line + n, LINE_MAX - n, fmt, ap);
 }
 
-void con_log(const char *fmt, ...)
+/* One line to the serial port and, while there is one, to the firmware's screen if asked. */
+static void emit(const char *label, bool screen, const char *fmt, va_list ap)
 {
 	char line[LINE_MAX];
+
+	format_line(line, label, fmt, ap);
+	serial_line(line);
+	if (screen)
+		screen_line(line);
+}
+
+void con_log(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	format_line(line, "", fmt, ap);
+	emit("", false, fmt, ap);
 	va_end(ap);
-	serial_line(line);
 }
 
 void con_say(const char *fmt, ...)
 {
-	char line[LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	format_line(line, "", fmt, ap);
+	emit("", true, fmt, ap);
 	va_end(ap);
-	serial_line(line);
-	screen_line(line);
 }
 
 void con_error(const char *fmt, ...)
 {
-	char line[LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	format_line(line, "error: ", fmt, ap);
+	emit("error: ", true, fmt, ap);
 	va_end(ap);
-	serial_line(line);
-	screen_line(line);
 }
 
 const char *efi_status_name(EFI_STATUS s)
