@@ -167,11 +167,6 @@ u64 *hostmm_fixmap_ptes(unsigned int cpu)
 	return pt_table(fixmap_pt_pa[cpu]);
 }
 
-u64 hostmm_fixmap_pte(mfn_t mfn)
-{
-	return host_make_leaf(mfn_to_pa(mfn), PT_R | PT_W, 1);
-}
-
 static int check_frames(mfn_t mfn, u64 n)
 {
 	if (n == 0 || mfn_x(mfn) + n < mfn_x(mfn) || mfn_x(mfn) + n > frames_limit())

@@ -44,6 +44,5 @@ const struct pt *hostmm_cpu_pt(unsigned int cpu);
 struct pt *hostmm_shared_pt(void);
 /* This CPU's page of fixmap PTEs: entry i maps fixmap slot i. */
 u64 *hostmm_fixmap_ptes(unsigned int cpu);
-u64 hostmm_fixmap_pte(mfn_t mfn);
 
 #endif
