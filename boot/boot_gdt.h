@@ -16,4 +16,17 @@
 #define GDT_SEL_CODE64 0x08
 #define GDT_SEL_DATA 0x10
 
+#ifdef __ASSEMBLER__
+/* Both entries, once in 64-bit mode on the boot GDT: flat data segments, FS and GS null. */
+.macro load_boot_data_segments
+	mov $GDT_SEL_DATA, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	xor %eax, %eax
+	mov %eax, %fs
+	mov %eax, %gs
+.endm
+#endif
+
 #endif

@@ -33,13 +33,7 @@ efi_handoff_entry:
 	lea 1f(%rip), %rax
 	pushq %rax
 	lretq
-1:	mov $GDT_SEL_DATA, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	xor %eax, %eax
-	mov %eax, %fs
-	mov %eax, %gs
+1:	load_boot_data_segments
 
 	/* keyhole's own page tables mark data no-execute; firmware may have left NXE off. */
 	mov $MSR_IA32_EFER, %ecx

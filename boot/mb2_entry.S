@@ -76,13 +76,7 @@ mb2_entry:
 1:	movabs $2f, %rax
 	jmp *%rax
 2:	lgdt boot_gdt_ptr64(%rip)
-	mov $GDT_SEL_DATA, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	xor %eax, %eax
-	mov %eax, %fs
-	mov %eax, %gs
+	load_boot_data_segments
 	lea boot_stack_top(%rip), %rsp
 	xor %ebp, %ebp		/* the end of every frame-pointer backtrace */
 	/* Upper halves are undefined after the mode switch; 32-bit moves zero them. */
