@@ -1,18 +1,18 @@
 /*
  * The boot GDT that both ways in load before they call into C
  * (boot/mb2_entry.S defines it; boot/efi_entry.S reuses it): a 64-bit code
- * segment and a flat data segment.  hv/desc.c replaces it with keyhole's
- * own GDT (which adds the TSS) early in hv_main().
- *
- * Descriptors: P=1, DPL=0, S=1, accessed; code: execute/read, L=1;
- * data: read/write, 4 GiB.  The accessed bit is preset so loading a
- * segment never writes to the GDT (it sits in .rodata).
+ * segment and a flat data segment (x86/segment.h's descriptors, whose
+ * accessed bit is preset so loading a segment never writes to the GDT: it
+ * sits in .rodata).  hv/cpu/desc.c replaces it with keyhole's own GDT, which
+ * adds the TSS and keeps these two selectors, early in hv_main().
  */
 #ifndef KEYHOLE_BOOT_GDT_H
 #define KEYHOLE_BOOT_GDT_H
 
-#define GDT_CODE64_DESC 0x00af9b000000ffff
-#define GDT_DATA_DESC 0x00cf93000000ffff
+#include <x86/segment.h>
+
+#define GDT_CODE64_DESC SEG_DESC_CODE64
+#define GDT_DATA_DESC SEG_DESC_DATA
 #define GDT_SEL_CODE64 0x08
 #define GDT_SEL_DATA 0x10
 

@@ -13,8 +13,8 @@
  * exception is expected before it.
  */
 #include "boot/boot_gdt.h"
-#include "hv/cpu.h"
-#include "hv/msr.h"
+#include <x86/cr.h>
+#include <x86/msr.h>
 
 	.text
 	.globl efi_handoff_entry

@@ -15,12 +15,9 @@
 #include <keyhole/log.h>
 
 #include "boot/efi_handoff.h"
-#include "hv/console.h"
-#include "hv/cpu.h"
+#include "hv/runtime/console.h"
+#include <x86/cpu.h>
 #include "lib/string.h"
-
-/* Where the image lies (include/keyhole/layout.h): GRUB's place until efi_start() says otherwise. */
-u64 image_phys_base = HV_LOAD_PA;
 
 /* boot/efi_entry.S */
 extern char efi_handoff_entry[];
@@ -48,6 +45,7 @@ void efi_start(const struct boot_info *from_loader)
 	image_phys_base = from_loader->image_start_pa;
 	memcpy(&boot_info, from_loader, sizeof(boot_info));
 	boot_info.loader = "uefi";
+	boot_info.entry_tsc = boot_tsc;
 
 	console_init();
 	if (boot_info.image_end_pa - boot_info.image_start_pa != image_len ||

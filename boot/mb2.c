@@ -17,8 +17,8 @@
 #include <keyhole/panic.h>
 
 #include "boot/multiboot2.h"
-#include "hv/console.h"
-#include "hv/cpu.h"
+#include "hv/runtime/console.h"
+#include <x86/cpu.h>
 #include "lib/string.h"
 
 /* An ACPI 2.0+ RSDP is 36 bytes; 1.0 has the first 20. */
@@ -26,8 +26,6 @@
 #define RSDP_ALIGN 16
 
 /* What the loader told us, kept for the life of keyhole. */
-/* The one struct boot_info of this boot, whichever path filled it. */
-struct boot_info boot_info;
 static u8 rsdp_copy[RSDP_MAX_LEN] __attribute__((aligned(RSDP_ALIGN)));
 
 /* Called only from boot/mb2_entry.S. */
@@ -201,6 +199,7 @@ void mb2_start(u32 magic, u32 info_pa)
 	}
 
 	bi->loader = "multiboot2";
+	bi->entry_tsc = boot_tsc;
 	parse_info(bi, info_pa);
 	if (bi->nr_mem == 0)
 		panic("multiboot2: the loader gave no memory map");

@@ -29,12 +29,12 @@
 #include <keyhole/layout.h>
 #include "boot/boot_gdt.h"
 #include "boot/multiboot2.h"
-#include "hv/cpu.h"
-#include "hv/msr.h"
+#include <x86/cr.h>
+#include <x86/msr.h>
 
 #define PA(sym) ((sym) - HV_IMAGE_BASE)
 
-#define PAGE_SIZE 4096
+
 #define PD_ENTRIES 512
 #define BOOT_MAP_GIB 4 /* how much of physical memory the boot tables map */
 
@@ -104,7 +104,7 @@ boot_gdt_ptr64:
 	.quad boot_gdt
 
 	.data
-	.balign PAGE_SIZE
+	.balign LAYOUT_PAGE_SIZE
 	.globl boot_pml4, boot_pdpt_low, boot_pdpt_image, boot_pd
 boot_pml4:
 	.quad PA(boot_pdpt_low) + BOOT_PT_TABLE
@@ -116,7 +116,7 @@ boot_pml4:
 boot_pdpt_low:
 	.set gib, 0
 	.rept BOOT_MAP_GIB
-	.quad PA(boot_pd) + gib * PAGE_SIZE + BOOT_PT_TABLE
+	.quad PA(boot_pd) + gib * LAYOUT_PAGE_SIZE + BOOT_PT_TABLE
 	.set gib, gib + 1
 	.endr
 	.fill PD_ENTRIES - BOOT_MAP_GIB, 8, 0
@@ -124,7 +124,7 @@ boot_pdpt_low:
 boot_pdpt_image:
 	.fill PDPT_SLOT(HV_IMAGE_BASE), 8, 0
 	.quad PA(boot_pd) + BOOT_PT_TABLE
-	.quad PA(boot_pd) + PAGE_SIZE + BOOT_PT_TABLE
+	.quad PA(boot_pd) + LAYOUT_PAGE_SIZE + BOOT_PT_TABLE
 
 boot_pd:
 	.set leaf, 0
@@ -133,20 +133,9 @@ boot_pd:
 	.set leaf, leaf + 1
 	.endr
 
-	/* linker.ld checks its own copy of the layout against these. */
-	.globl layout_hv_image_base, layout_hv_load_pa
-	.set layout_hv_image_base, HV_IMAGE_BASE
-	.set layout_hv_load_pa, HV_LOAD_PA
-
-	.data
-	.align 8
-	.globl boot_tsc
-boot_tsc:
-	.quad 0
-
 	/* The boot CPU's stack; hv_main() runs on it for good. */
 	.section .bss.boot_stack, "aw", @nobits
-	.balign PAGE_SIZE
+	.balign LAYOUT_PAGE_SIZE
 	.globl boot_stack, boot_stack_top
 boot_stack:
 	.skip BOOT_STACK_SIZE

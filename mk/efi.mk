@@ -17,7 +17,7 @@
 # data (objcopy -I binary), the very file GRUB boots, without debug info.
 # The image itself gains the 64-bit hand-off entry the loader jumps to.
 
-HV_SRCS += boot/efi_entry.S boot/efi_start.c
+
 
 EFI_BUILD := $(BUILD)/efi
 EFI_APP := $(EFI_BUILD)/BOOTX64.EFI
@@ -32,7 +32,7 @@ GNU_EFI_LDS := $(GNU_EFI_LIB)/elf_x86_64_efi.lds
 
 # The loader's own parts, and the few keyhole routines it shares with the
 # hypervisor (formatting, strings, command-line words).
-EFI_SRCS := $(wildcard boot/efi/*.c) lib/printf.c lib/string.c hv/cmdline.c
+EFI_SRCS := $(wildcard boot/efi/*.c) lib/printf.c lib/string.c lib/cmdline.c lib/elf.c
 EFI_OBJS := $(patsubst %.c,$(EFI_BUILD)/%.o,$(EFI_SRCS))
 
 # GNU-EFI's headers are -isystem: their own style is not ours to warn about.
@@ -71,8 +71,7 @@ $(EFI_APP): $(EFI_SO)
 # The image depends on the options through this file, rewritten only when they change.
 USB_OPTIONS_STAMP := $(EFI_BUILD)/usb-options
 $(USB_OPTIONS_STAMP): efi-force
-	@mkdir -p $(@D)
-	@echo '$(USB_OPTIONS)' | cmp -s - $@ || echo '$(USB_OPTIONS)' > $@
+	$(call write-if-changed,$(USB_OPTIONS))
 
 $(USB_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf $(USB_OPTIONS_STAMP) tools/mkusb.sh
 	@echo "  USB     $@ (options: $(USB_OPTIONS))"

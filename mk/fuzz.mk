@@ -14,9 +14,9 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I. -Itests/unit \
 	-DKEYHOLE_HOSTED -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_COMMON_SRCS := $(CORE_SRCS) hv/hypercall.c tests/unit/sim.c tests/unit/model.c tests/fuzz/support.c
+FUZZ_COMMON_SRCS := $(HOSTED_SRCS) tests/unit/sim.c tests/unit/model.c tests/fuzz/support.c
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON_SRCS) $(wildcard include/keyhole/*.h mm/*.h ept/*.h hv/*.h tests/unit/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON_SRCS) $(ALL_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_COMMON_SRCS)
 

@@ -8,57 +8,60 @@
 #
 # Knobs:
 #   KEYHOLE_CMDLINE   keyhole's command line in the ISO (default: loglevel=info audit=entry selftest)
-#   HV_SRCS           the image's sources; other mk files append theirs
-#                     (HV_SRCS += hv/vmx.c), before or after this file
-#   HV_EXTRA_OBJS     prebuilt objects linked in as they are (build/guest_blob.o)
-#   HV_CORE_SRCS      the portable core linked in: the files of CORE_SRCS that
-#                     exist, together with their CPU glue hv/arch_mm.c (mm/arch.h)
-#                     once that exists; `make HV_CORE_SRCS= ...` builds without
-#                     them (lib/string.c, which everything needs, stays in)
 #
-# Objects go to build/hv/<source path>.o.  The link rule's prerequisites use
-# secondary expansion, so sources appended by mk files read later still count.
+# The sources are the Makefile's HV_SRCS.  Objects go to build/hv/<source
+# path>.o.  Two generated files come first:
+#   build/include/generated/asm-offsets.h  structure offsets and VMCS field
+#       encodings for the assembly (hv/asm-offsets.c, compiled to assembly and
+#       read back, the Linux/Jailhouse way: no offset is typed twice);
+#   build/hv/linker.ld  linker.ld through the C preprocessor, so that it takes
+#       its constants from include/keyhole/layout.h.
+# The built-in test guest is linked in (mk/guest.mk) as the default when the
+# loader hands over no guest module.
 
 HV_BUILD := $(BUILD)/hv
 HV_ELF := $(BUILD)/keyhole.elf
 HV_ISO := $(BUILD)/keyhole.iso
 HV_ISO_DIR := $(BUILD)/iso
-HV_LDSCRIPT := linker.ld
+HV_LDSCRIPT := $(HV_BUILD)/linker.ld
 HV_GUEST_MODULE := $(BUILD)/guest.elf
+HV_EXTRA_OBJS := $(BUILD)/guest_blob.o
+ASM_OFFSETS := $(BUILD)/include/generated/asm-offsets.h
 
 KEYHOLE_CMDLINE ?= loglevel=info audit=entry selftest
-
-HV_SRCS += \
-	boot/mb2_header.S \
-	boot/mb2_entry.S \
-	boot/mb2.c \
-	hv/main.c \
-	hv/console.c \
-	hv/cmdline.c \
-	hv/panic.c \
-	lib/printf.c \
-	lib/string.c
-HV_EXTRA_OBJS +=
-HV_CORE_SRCS ?= $(if $(wildcard hv/arch_mm.c),hv/arch_mm.c $(wildcard $(CORE_SRCS)))
 
 # The string routines must not be turned back into calls to themselves.
 HV_LOCAL_CFLAGS := -fno-tree-loop-distribute-patterns -MMD -MP
 
-HV_ALL_SRCS = $(sort $(HV_SRCS) $(HV_CORE_SRCS))
-HV_OBJS = $(patsubst %,$(HV_BUILD)/%.o,$(basename $(HV_ALL_SRCS)))
+HV_OBJS := $(patsubst %,$(HV_BUILD)/%.o,$(basename $(sort $(HV_SRCS))))
 
 $(HV_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(HV_CFLAGS) $(HV_LOCAL_CFLAGS) -c -o $@ $<
 
-$(HV_BUILD)/%.o: %.S
+$(HV_BUILD)/%.o: %.S $(ASM_OFFSETS)
 	@mkdir -p $(@D)
 	$(CC) $(HV_CFLAGS) $(HV_LOCAL_CFLAGS) -c -o $@ $<
 
--include $(wildcard $(HV_BUILD)/*/*.d)
+# Each "->NAME value" marker the compiler leaves in the assembly becomes a #define.
+$(ASM_OFFSETS): hv/asm-offsets.c $(ALL_HDRS)
+	@mkdir -p $(@D) $(HV_BUILD)
+	$(CC) $(HV_CFLAGS) -S -o $(HV_BUILD)/asm-offsets.s $<
+	@{ echo '/* Generated from hv/asm-offsets.c by mk/hv.mk: do not edit. */'; \
+	   echo '#ifndef KEYHOLE_GENERATED_ASM_OFFSETS_H'; echo '#define KEYHOLE_GENERATED_ASM_OFFSETS_H'; \
+	   sed -n 's/^[[:space:]]*\.ascii[[:space:]]*"->\([A-Z0-9_]*\) \$$\{0,1\}\(-\{0,1\}[0-9]*\)".*/#define \1 \2/p' \
+		$(HV_BUILD)/asm-offsets.s; \
+	   echo '#endif'; } > $@.tmp
+	@grep -q '#define' $@.tmp || { echo "asm-offsets: no constants found in $(HV_BUILD)/asm-offsets.s" >&2; exit 1; }
+	@mv $@.tmp $@
 
-.SECONDEXPANSION:
-$(HV_ELF): $$(HV_OBJS) $$(HV_EXTRA_OBJS) $(HV_LDSCRIPT)
+$(HV_LDSCRIPT): linker.ld include/keyhole/layout.h
+	@mkdir -p $(@D)
+	$(CC) -E -P -x c -undef -D__ASSEMBLER__ -Iinclude -o $@ $<
+
+-include $(wildcard $(HV_BUILD)/*.d $(HV_BUILD)/*/*.d $(HV_BUILD)/*/*/*.d)
+
+$(HV_ELF): $(HV_OBJS) $(HV_EXTRA_OBJS) $(HV_LDSCRIPT)
 	ld -nostdlib -static --fatal-warnings -z max-page-size=0x1000 -z noexecstack \
 		-T $(HV_LDSCRIPT) -Map=$(HV_BUILD)/keyhole.map -o $@ $(HV_OBJS) $(HV_EXTRA_OBJS)
 
@@ -68,8 +71,7 @@ $(HV_ELF): $$(HV_OBJS) $$(HV_EXTRA_OBJS) $(HV_LDSCRIPT)
 # only when the line changes.
 HV_CMDLINE_STAMP := $(HV_BUILD)/cmdline
 $(HV_CMDLINE_STAMP): hv-force
-	@mkdir -p $(@D)
-	@echo '$(KEYHOLE_CMDLINE)' | cmp -s - $@ || echo '$(KEYHOLE_CMDLINE)' > $@
+	$(call write-if-changed,$(KEYHOLE_CMDLINE))
 
 # GRUB talks on COM1 and boots at once.  The image goes in without debug
 # info, which GRUB would otherwise read from the CD and load for nothing.
@@ -102,3 +104,10 @@ iso: $(HV_ISO)
 
 test-bochs: $(HV_ISO)
 	@tests/bochs/run.sh $(HV_ISO) $(BUILD)/bochs
+
+TEST_SUITES += test-bochs
+
+.PHONY: run
+run: deps $(BUILD)/keyhole.iso
+	@tools/run.sh $(BUILD)/keyhole.iso
+

@@ -32,8 +32,7 @@ FUZZ_GUEST_CALLS ?= 100000
 # Rebuilt when the seed or the count changes.
 FUZZ_GUEST_STAMP := $(BUILD)/fuzz-guest.args
 $(FUZZ_GUEST_STAMP): hv-force
-	@mkdir -p $(@D)
-	@echo '$(FUZZ_GUEST_SEED) $(FUZZ_GUEST_CALLS)' | cmp -s - $@ || echo '$(FUZZ_GUEST_SEED) $(FUZZ_GUEST_CALLS)' > $@
+	$(call write-if-changed,$(FUZZ_GUEST_SEED) $(FUZZ_GUEST_CALLS))
 
 $(FUZZ_GUEST_ISO): $(HV_ELF) $(BUILD)/guests/fuzz.elf $(FUZZ_GUEST_STAMP) tools/mkiso.sh mk/test-adversarial.mk
 	@echo "  GRUB    $@"

@@ -27,9 +27,7 @@ $(LINUX_DIR)/initrd.cpio.gz: tools/linux-guest.sh tests/linux/init
 # Rebuilt when the command lines change.
 LINUX_STAMP := $(LINUX_DIR)/cmdline
 $(LINUX_STAMP): hv-force
-	@mkdir -p $(@D)
-	@echo '$(LINUX_KEYHOLE_CMDLINE) | $(LINUX_CMDLINE)' | cmp -s - $@ || \
-		echo '$(LINUX_KEYHOLE_CMDLINE) | $(LINUX_CMDLINE)' > $@
+	$(call write-if-changed,$(LINUX_KEYHOLE_CMDLINE) | $(LINUX_CMDLINE))
 
 # Two bad modules first, each refused with its reason while keyhole stays
 # up: an initrd without a kernel before it, and an ELF file handed over as a

@@ -3,7 +3,7 @@
  *
  * mm/ and ept/ are plain C: they build page tables in memory and then ask the
  * CPU to notice through these few calls.  The hypervisor implements them with
- * INVLPG, CR3 writes and INVEPT (hv/arch_mm.c); the host unit tests implement
+ * INVLPG, CR3 writes and INVEPT (hv/cpu/arch_mm.c); the host unit tests implement
  * them with a recorder that also keeps a simulated MMU in step
  * (tests/unit/sim.c).  Nothing in mm/ or ept/ has inline assembly.
  */

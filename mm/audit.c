@@ -7,7 +7,6 @@
  * counts, so a direct map of 1 GiB and 2 MiB leaves is cheap to audit.
  */
 #include <keyhole/log.h>
-#include <keyhole/vm.h>
 #include "lib/string.h"
 #include "mm/audit.h"
 #include "mm/dmap.h"
@@ -19,10 +18,17 @@
 struct walk {
 	struct audit_report *rep;
 	unsigned int cpu;
-	u16 owner; /* audit_ept: the guest's owner id */
 };
 
-static void record(struct audit_report *rep, unsigned int cpu, u64 va, mfn_t mfn, int level)
+struct audit_report *audit_report_start(struct audit_report *rep, struct audit_report *local)
+{
+	if (!rep)
+		rep = local;
+	memset(rep, 0, sizeof(*rep));
+	return rep;
+}
+
+void audit_record(struct audit_report *rep, unsigned int cpu, u64 va, mfn_t mfn, int level)
 {
 	if (rep->findings < AUDIT_MAX_REPORTED)
 		rep->first[rep->findings] = (struct audit_finding){ cpu, va, mfn, level };
@@ -41,7 +47,7 @@ static void host_leaf(struct walk *w, u64 va, u64 pa, int level)
 			continue;
 		if (level == 1 && fixmap_slot_maps(w->cpu, va, mfn))
 			continue;
-		record(w->rep, w->cpu, va + (i << PAGE_SHIFT), mfn, level);
+		audit_record(w->rep, w->cpu, va + (i << PAGE_SHIFT), mfn, level);
 	}
 }
 
@@ -54,8 +60,8 @@ static void walk_host(struct walk *w, u64 table_pa, int level, u64 base)
 		if (!(e & PTE_P))
 			continue;
 		u64 va = base + (u64)i * pt_level_size(level);
-		if (level == PT_LEVELS && (va & BIT(47)))
-			va |= 0xffff000000000000ULL; /* the upper canonical half */
+		if (level == PT_LEVELS)
+			va = va_sign_extend(va); /* the upper canonical half */
 		if (level == 1 || (e & PTE_PS))
 			host_leaf(w, va, (e & PTE_ADDR_MASK) & ~(pt_level_size(level) - 1), level);
 		else
@@ -69,13 +75,11 @@ unsigned int audit_host(struct audit_report *rep)
 	const u64 *tmpl = pt_table(hostmm_shared_pt()->root_pa);
 	unsigned int fix_index = pt_index(arch_fixmap_base(), PT_LEVELS);
 
-	if (!rep)
-		rep = &local;
-	memset(rep, 0, sizeof(*rep));
+	rep = audit_report_start(rep, &local);
 	for (unsigned int cpu = 0; cpu < hostmm_ncpus(); cpu++) {
 		const struct pt *pt = hostmm_cpu_pt(cpu);
 		const u64 *root = pt_table(pt->root_pa);
-		struct walk w = { rep, cpu, 0 };
+		struct walk w = { rep, cpu };
 
 		for (unsigned int i = 0; i < PT_ENTRIES; i++) {
 			/* The CPU sets Accessed in the root it walks; the template is never walked. */
@@ -87,32 +91,6 @@ unsigned int audit_host(struct audit_report *rep)
 		walk_host(&w, pt->root_pa, PT_LEVELS, 0);
 	}
 	return rep->findings + rep->drifted_roots;
-}
-
-static int ept_leaf(void *arg, u64 gpa, u64 pa, int level, unsigned int prot)
-{
-	struct walk *w = arg;
-	u64 n = pt_level_size(level) >> PAGE_SHIFT;
-
-	(void)prot;
-	for (u64 i = 0; i < n; i++) {
-		mfn_t mfn = _mfn(mfn_x(pa_to_mfn(pa)) + i);
-		if (frame_owner(mfn) != w->owner)
-			record(w->rep, 0, gpa + (i << PAGE_SHIFT), mfn, level);
-	}
-	return 0;
-}
-
-unsigned int audit_ept(const struct vm *vm, struct audit_report *rep)
-{
-	struct audit_report local;
-
-	if (!rep)
-		rep = &local;
-	memset(rep, 0, sizeof(*rep));
-	struct walk w = { rep, 0, vm->mem.owner };
-	pt_for_each_leaf(&vm->ept.pt, ept_leaf, &w);
-	return rep->findings;
 }
 
 void audit_log(const char *what, const struct audit_report *rep)

@@ -9,9 +9,9 @@
  * Why no TLB flush on map: a slot is flushed when it is cleared, so a free
  * slot has no TLB entry, and the new PTE is what the next access walks to.
  */
+#include <keyhole/layout.h>
 #include <keyhole/log.h>
 #include "mm/fixmap.h"
-#include "mm/hostmm.h"
 #include "mm/pte.h"
 
 /* WB, writable, not executable, not global: a slot is private and short-lived. */

@@ -7,7 +7,7 @@
  */
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
-#include <keyhole/vm.h>
+#include "mm/gmap.h"
 #include "lib/string.h"
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
@@ -25,9 +25,9 @@ static struct mem_slot *find_slot(const struct guest_mem *m, gfn_t gfn)
 	return NULL;
 }
 
-int guest_mem_lookup(const struct vm *vm, gfn_t gfn, mfn_t *mfn)
+int guest_mem_lookup(const struct guest_mem *m, gfn_t gfn, mfn_t *mfn)
 {
-	const struct mem_slot *s = find_slot(&vm->mem, gfn);
+	const struct mem_slot *s = find_slot(m, gfn);
 
 	if (!s)
 		return -EINVAL;
@@ -35,12 +35,12 @@ int guest_mem_lookup(const struct vm *vm, gfn_t gfn, mfn_t *mfn)
 	return 0;
 }
 
-u64 guest_mem_pages(const struct vm *vm)
+u64 guest_mem_pages(const struct guest_mem *m)
 {
 	u64 n = 0;
 
-	for (unsigned int i = 0; i < vm->mem.nslots; i++)
-		n += vm->mem.slot[i].npages;
+	for (unsigned int i = 0; i < m->nslots; i++)
+		n += m->slot[i].npages;
 	return n;
 }
 
@@ -63,14 +63,14 @@ static bool range_valid(const struct guest_mem *m, gfn_t gfn, u64 n)
 	return true;
 }
 
-int guest_mem_init(struct vm *vm, unsigned int id, int max_ept_level)
+int guest_mem_init(struct guest_mem *m, unsigned int id)
 {
 	if (id >= FRAME_MAX_GUESTS)
 		return -EINVAL;
-	memset(&vm->mem, 0, sizeof(vm->mem));
-	vm->id = id;
-	vm->mem.owner = frame_owner_guest(id);
-	return ept_init(&vm->ept, max_ept_level, false);
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	m->owner = frame_owner_guest(id);
+	return 0;
 }
 
 /* Changes the protection of slot pages [first, first + n) in runs, direct map first. */
@@ -104,9 +104,8 @@ static int set_protection(struct mem_slot *s, u64 first, u64 n, bool protect)
 	return 0;
 }
 
-int guest_mem_add(struct vm *vm, gfn_t gfn, u64 npages)
+int guest_mem_add(struct guest_mem *m, gfn_t gfn, u64 npages, const struct mem_slot **slot)
 {
-	struct guest_mem *m = &vm->mem;
 	u64 g = gfn_x(gfn);
 	int r;
 
@@ -130,9 +129,6 @@ int guest_mem_add(struct vm *vm, gfn_t gfn, u64 npages)
 	if (r)
 		goto free_mem;
 	s->dirty = phys_to_virt(mfn_to_pa(s->dirty_mfn));
-	r = ept_map(&vm->ept, gfn_to_gpa(gfn), s->mfn, npages << PAGE_SHIFT, PT_R | PT_W | PT_X);
-	if (r)
-		goto free_dirty;
 	s->gfn = gfn;
 	s->npages = npages;
 
@@ -142,10 +138,10 @@ int guest_mem_add(struct vm *vm, gfn_t gfn, u64 npages)
 		set_protection(s, 0, npages, true);
 	m->generation++;
 	spin_unlock(&m->lock);
+	if (slot)
+		*slot = s;
 	return 0;
 
-free_dirty:
-	frames_free(s->dirty_mfn, s->dirty_frames);
 free_mem:
 	frames_free(s->mfn, npages);
 	return r;
@@ -163,39 +159,49 @@ static void scrub_protected(mfn_t mfn)
 	frame_mark_clean(mfn);
 }
 
-void guest_mem_destroy(struct vm *vm)
+/* Scrubs and frees a slot's frames and its dirty log; called with the lock held and no mapping live. */
+static void release_slot(struct guest_mem *m, struct mem_slot *s)
 {
-	struct guest_mem *m = &vm->mem;
+	for (u64 k = 0; k < s->npages; k++) {
+		mfn_t f = _mfn(mfn_x(s->mfn) + k);
+		if (frame_is_protected(f))
+			scrub_protected(f);
+	}
+	set_protection(s, 0, s->npages, false);
+	if (frames_free(s->mfn, s->npages) || frames_free(s->dirty_mfn, s->dirty_frames))
+		panic("gmap: VM %u's frames were not its own", m->id);
+}
 
+void guest_mem_remove_last(struct guest_mem *m)
+{
 	spin_lock(&m->lock);
 	if (m->mappers)
-		panic("gmap: destroying VM %u with %u live mappings", vm->id, m->mappers);
-	ept_destroy(&vm->ept);
-	for (unsigned int i = 0; i < m->nslots; i++) {
-		struct mem_slot *s = &m->slot[i];
-		for (u64 k = 0; k < s->npages; k++) {
-			mfn_t f = _mfn(mfn_x(s->mfn) + k);
-			if (frame_is_protected(f))
-				scrub_protected(f);
-		}
-		set_protection(s, 0, s->npages, false);
-		if (frames_free(s->mfn, s->npages) || frames_free(s->dirty_mfn, s->dirty_frames))
-			panic("gmap: VM %u's frames were not its own", vm->id);
-	}
+		panic("gmap: removing memory of VM %u with %u live mappings", m->id, m->mappers);
+	if (m->nslots)
+		release_slot(m, &m->slot[--m->nslots]);
+	m->generation++;
+	spin_unlock(&m->lock);
+}
+
+void guest_mem_destroy(struct guest_mem *m)
+{
+	spin_lock(&m->lock);
+	if (m->mappers)
+		panic("gmap: destroying VM %u with %u live mappings", m->id, m->mappers);
+	for (unsigned int i = 0; i < m->nslots; i++)
+		release_slot(m, &m->slot[i]);
 	m->nslots = 0;
 	m->protected_mode = false;
 	m->generation++;
 	spin_unlock(&m->lock);
 }
 
-int guest_mem_protect_all(struct vm *vm)
+int guest_mem_protect_all(struct guest_mem *m)
 {
-	struct guest_mem *m = &vm->mem;
-
 	spin_lock(&m->lock);
 	if (m->mappers) {
 		spin_unlock(&m->lock);
-		log_err("gmap: VM %u: protection change while %u mappings are live", vm->id, m->mappers);
+		log_err("gmap: VM %u: protection change while %u mappings are live", m->id, m->mappers);
 		return -EBUSY;
 	}
 	for (unsigned int i = 0; i < m->nslots; i++)
@@ -206,9 +212,8 @@ int guest_mem_protect_all(struct vm *vm)
 	return 0;
 }
 
-static int change_range(struct vm *vm, gfn_t gfn, u64 npages, bool protect)
+static int change_range(struct guest_mem *m, gfn_t gfn, u64 npages, bool protect)
 {
-	struct guest_mem *m = &vm->mem;
 	int r = 0;
 
 	spin_lock(&m->lock);
@@ -220,7 +225,7 @@ static int change_range(struct vm *vm, gfn_t gfn, u64 npages, bool protect)
 		r = -EBUSY;
 	if (r) {
 		spin_unlock(&m->lock);
-		log_debug("gmap: VM %u: %s gfn %#lx + %lu pages refused (%d)", vm->id,
+		log_debug("gmap: VM %u: %s gfn %#lx + %lu pages refused (%d)", m->id,
 			 protect ? "unshare" : "share", gfn_x(gfn), npages, r);
 		return r;
 	}
@@ -237,19 +242,18 @@ static int change_range(struct vm *vm, gfn_t gfn, u64 npages, bool protect)
 	return 0;
 }
 
-int guest_mem_share(struct vm *vm, gfn_t gfn, u64 npages)
+int guest_mem_share(struct guest_mem *m, gfn_t gfn, u64 npages)
 {
-	return change_range(vm, gfn, npages, false);
+	return change_range(m, gfn, npages, false);
 }
 
-int guest_mem_unshare(struct vm *vm, gfn_t gfn, u64 npages)
+int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages)
 {
-	return change_range(vm, gfn, npages, true);
+	return change_range(m, gfn, npages, true);
 }
 
-int gmap_map(struct vm *vm, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic)
+int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic)
 {
-	struct guest_mem *m = &vm->mem;
 	mfn_t mfn;
 	bool protected;
 	void *hva;
@@ -264,7 +268,7 @@ int gmap_map(struct vm *vm, gfn_t gfn, struct gmap *map, struct gfn_cache *cache
 		mfn = cache->pfn;
 		protected = cache->protected;
 	} else {
-		if (guest_mem_lookup(vm, gfn, &mfn)) {
+		if (guest_mem_lookup(m, gfn, &mfn)) {
 			spin_unlock(&m->lock);
 			return -EINVAL;
 		}
@@ -296,10 +300,8 @@ static void mark_dirty(struct guest_mem *m, gfn_t gfn)
 	s->dirty[i / 64] |= 1ULL << (i % 64);
 }
 
-void gmap_unmap(struct vm *vm, struct gmap *map, struct gfn_cache *cache, bool dirty, bool atomic)
+void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, bool dirty, bool atomic)
 {
-	struct guest_mem *m = &vm->mem;
-
 	/* The cache only remembers a translation; it holds nothing to release. */
 	(void)cache;
 	(void)atomic;
@@ -315,9 +317,9 @@ void gmap_unmap(struct vm *vm, struct gmap *map, struct gfn_cache *cache, bool d
 	map->hva = NULL;
 }
 
-bool gmap_dirty_test_and_clear(struct vm *vm, gfn_t gfn)
+bool gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn)
 {
-	struct mem_slot *s = find_slot(&vm->mem, gfn);
+	struct mem_slot *s = find_slot(m, gfn);
 
 	if (!s)
 		return false;
@@ -328,41 +330,38 @@ bool gmap_dirty_test_and_clear(struct vm *vm, gfn_t gfn)
 	return was;
 }
 
-/* Copies between guest memory and a host buffer, a page at a time. */
-static int copy_guest(struct vm *vm, u64 gpa, void *buf, u64 len, bool to_guest)
+bool guest_mem_range_ok(const struct guest_mem *m, u64 gpa, u64 len)
 {
-	u8 *p = buf;
-
-	if (len == 0)
-		return 0;
-	if (gpa + len < gpa ||
-	    !range_valid(&vm->mem, gpa_to_gfn(gpa), ((gpa + len - 1) >> PAGE_SHIFT) - (gpa >> PAGE_SHIFT) + 1))
-		return -EINVAL;
-	while (len) {
-		struct gmap map;
-		u64 off = gpa & (PAGE_SIZE - 1);
-		u64 n = MIN(len, PAGE_SIZE - off);
-		int r = gmap_map(vm, gpa_to_gfn(gpa), &map, NULL, false);
-		if (r)
-			return r;
-		if (to_guest)
-			memcpy((u8 *)map.hva + off, p, n);
-		else
-			memcpy(p, (u8 *)map.hva + off, n);
-		gmap_unmap(vm, &map, NULL, to_guest, false);
-		gpa += n;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return len && gpa + len > gpa &&
+	       range_valid(m, gpa_to_gfn(gpa), ((gpa + len - 1) >> PAGE_SHIFT) - (gpa >> PAGE_SHIFT) + 1);
 }
 
-int copy_from_guest(struct vm *vm, void *dst, u64 gpa, u64 len)
+static void copy_out_piece(void *arg, u8 *p, u64 n)
 {
-	return copy_guest(vm, gpa, dst, len, false);
+	u8 **dst = arg;
+
+	memcpy(*dst, p, n);
+	*dst += n;
 }
 
-int copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len)
+static void copy_in_piece(void *arg, u8 *p, u64 n)
 {
-	return copy_guest(vm, gpa, (void *)src, len, true);
+	const u8 **src = arg;
+
+	memcpy(p, *src, n);
+	*src += n;
+}
+
+int copy_from_guest(struct guest_mem *m, void *dst, u64 gpa, u64 len)
+{
+	u8 *cursor = dst;
+
+	return gmap_for_each_piece(m, gpa, len, false, copy_out_piece, &cursor);
+}
+
+int copy_to_guest(struct guest_mem *m, u64 gpa, const void *src, u64 len)
+{
+	const u8 *cursor = src;
+
+	return gmap_for_each_piece(m, gpa, len, true, copy_in_piece, &cursor);
 }

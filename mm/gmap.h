@@ -32,8 +32,6 @@
 #include <keyhole/spinlock.h>
 #include <keyhole/types.h>
 
-struct vm;
-
 #define GUEST_MEM_SLOTS 8
 
 struct mem_slot {
@@ -46,6 +44,7 @@ struct mem_slot {
 };
 
 struct guest_mem {
+	unsigned int id;      /* the guest's number, for messages */
 	struct mem_slot slot[GUEST_MEM_SLOTS];
 	unsigned int nslots;
 	u16 owner;            /* frame owner id */
@@ -70,37 +69,74 @@ struct gfn_cache {
 	bool protected;
 };
 
-/* Creates an empty VM memory for guest `id` (and its EPT, max_ept_level as for ept_init). */
-int guest_mem_init(struct vm *vm, unsigned int id, int max_ept_level);
-/* Adds npages of zeroed memory at gfn, mapped RWX in the EPT.  -EINVAL: empty, wraps, overlaps, no slot left. */
-int guest_mem_add(struct vm *vm, gfn_t gfn, u64 npages);
-/* Scrubs every frame (protected ones through the fixmap), frees memory and EPT. */
-void guest_mem_destroy(struct vm *vm);
+/* An empty guest memory for guest `id`.  -EINVAL: id beyond the frame table's owners. */
+int guest_mem_init(struct guest_mem *m, unsigned int id);
+/*
+ * Adds npages of zeroed memory at gfn (protected at once if protection is
+ * on); *slot, if given, says which host frames back it.  -EINVAL: empty,
+ * wraps, overlaps, no slot left; -ENOMEM.  The EPT is the caller's: hv/vm/vm.h.
+ */
+int guest_mem_add(struct guest_mem *m, gfn_t gfn, u64 npages, const struct mem_slot **slot);
+/* Takes back the slot added last: scrubbed and freed like guest_mem_destroy() does. */
+void guest_mem_remove_last(struct guest_mem *m);
+/* Scrubs every frame (protected ones through the fixmap) and frees them. */
+void guest_mem_destroy(struct guest_mem *m);
 
 /* ENABLE_MEM_PROTECTED: every frame of the VM leaves the direct map. */
-int guest_mem_protect_all(struct vm *vm);
+int guest_mem_protect_all(struct guest_mem *m);
 /*
  * MEM_SHARE / MEM_UNSHARE: a range goes back to / out of the direct map.
  * Frames already in the wanted state are left alone.  -EINVAL: npages == 0,
  * wrapping, or a page outside guest memory; -EPERM: protection not enabled;
  * -EBUSY: a mapping is live.  On an error nothing changed.
  */
-int guest_mem_share(struct vm *vm, gfn_t gfn, u64 npages);
-int guest_mem_unshare(struct vm *vm, gfn_t gfn, u64 npages);
+int guest_mem_share(struct guest_mem *m, gfn_t gfn, u64 npages);
+int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages);
 
 /* The host frame behind gfn.  -EINVAL outside guest memory. */
-int guest_mem_lookup(const struct vm *vm, gfn_t gfn, mfn_t *mfn);
+int guest_mem_lookup(const struct guest_mem *m, gfn_t gfn, mfn_t *mfn);
 /* Guest memory size in pages (sum of the slots). */
-u64 guest_mem_pages(const struct vm *vm);
+u64 guest_mem_pages(const struct guest_mem *m);
+/* Is [gpa, gpa + len) non-empty, not wrapping, and guest memory throughout? */
+bool guest_mem_range_ok(const struct guest_mem *m, u64 gpa, u64 len);
 
-int gmap_map(struct vm *vm, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic);
-void gmap_unmap(struct vm *vm, struct gmap *map, struct gfn_cache *cache, bool dirty, bool atomic);
+int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic);
+void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, bool dirty, bool atomic);
+
+/*
+ * Calls fn on each piece of [gpa, gpa + len), each page mapped through gmap
+ * for the call and unmapped after (dirty: the pages are logged as written).
+ * len == 0 does nothing; -EINVAL: the range wraps or leaves guest memory,
+ * and then fn is never called.
+ */
+typedef void (*gmap_piece_fn)(void *arg, u8 *p, u64 n);
+/* Inline, so that each caller's fn is inlined into its loop: the copies and DIAG calls pay no indirect call. */
+static inline int gmap_for_each_piece(struct guest_mem *m, u64 gpa, u64 len, bool dirty, gmap_piece_fn fn,
+				      void *arg)
+{
+	if (len == 0)
+		return 0;
+	if (!guest_mem_range_ok(m, gpa, len))
+		return -EINVAL;
+	while (len) {
+		struct gmap map;
+		u64 off = gpa & (PAGE_SIZE - 1), n = MIN(len, PAGE_SIZE - off);
+		int r = gmap_map(m, gpa_to_gfn(gpa), &map, NULL, false);
+		if (r)
+			return r;
+		fn(arg, (u8 *)map.hva + off, n);
+		gmap_unmap(m, &map, NULL, dirty, false);
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
 
 /* Page by page through gmap.  -EINVAL: wraps or leaves guest memory (then nothing is copied). */
-int copy_from_guest(struct vm *vm, void *dst, u64 gpa, u64 len);
-int copy_to_guest(struct vm *vm, u64 gpa, const void *src, u64 len);
+int copy_from_guest(struct guest_mem *m, void *dst, u64 gpa, u64 len);
+int copy_to_guest(struct guest_mem *m, u64 gpa, const void *src, u64 len);
 
 /* Was gfn written through gmap since the last call?  Clears the bit. */
-bool gmap_dirty_test_and_clear(struct vm *vm, gfn_t gfn);
+bool gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn);
 
 #endif

@@ -17,10 +17,9 @@
 #ifndef KEYHOLE_MM_HOSTMM_H
 #define KEYHOLE_MM_HOSTMM_H
 
+#include <keyhole/layout.h>
 #include <keyhole/types.h>
 #include "mm/pt.h"
-
-#define MAX_CPUS 8
 
 /* The x86-64 page-table format, for struct pt. */
 extern const struct pt_format host_format;

@@ -308,11 +308,6 @@ int pt_translate(const struct pt *pt, u64 va, u64 *pa, unsigned int *prot, int *
 	return -ENOENT; /* not reached: level 1 entries are always leaves */
 }
 
-static u64 sign_extend(u64 va)
-{
-	return (va & BIT(47)) ? (va | 0xffff000000000000ULL) : va;
-}
-
 static int leaves_rec(const struct pt *pt, u64 table_pa, int level, u64 base, pt_leaf_fn fn, void *arg)
 {
 	const u64 *t = pt_table(table_pa);
@@ -325,7 +320,7 @@ static int leaves_rec(const struct pt *pt, u64 table_pa, int level, u64 base, pt
 		if (!pt->fmt->present(e))
 			continue;
 		if (is_leaf(pt, e, level))
-			r = fn(arg, sign_extend(va), pt_entry_pa(e) & ~(pt_level_size(level) - 1), level, pt->fmt->prot(e));
+			r = fn(arg, va_sign_extend(va), pt_entry_pa(e) & ~(pt_level_size(level) - 1), level, pt->fmt->prot(e));
 		else
 			r = leaves_rec(pt, pt_entry_pa(e), level - 1, va, fn, arg);
 		if (r)

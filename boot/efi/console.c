@@ -11,14 +11,13 @@
 #include <stdarg.h>
 
 #include "boot/efi/loader.h"
-#include "hv/cpu.h"
-#include "hv/uart16550.h"
+#include <x86/cpu.h>
+#include <x86/uart16550.h>
 #include "lib/printf.h"
 
 #define CON_BAUD 115200
 #define LINE_MAX 240
 /* How often to poll for room before dropping a character: far longer than a character takes. */
-#define UART_TX_POLLS 100000
 
 static bool serial_ok;
 static bool screen_ok = true; /* the firmware's console, until ExitBootServices */
@@ -35,12 +34,7 @@ void con_boot_services_gone(void)
 
 static void serial_put(char c)
 {
-	for (int i = 0; i < UART_TX_POLLS; i++) {
-		if (inb(COM1_BASE + UART_LSR) & UART_LSR_THRE)
-			break;
-		cpu_relax();
-	}
-	outb(COM1_BASE + UART_THR, (u8)c);
+	uart_putc(COM1_BASE, (u8)c);
 }
 
 static void serial_line(const char *s)

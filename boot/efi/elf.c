@@ -5,7 +5,7 @@
  *
  * The guest is only checked here, so that a broken file is reported while
  * the firmware can still show it and boot something else; keyhole's guest
- * loader (hv/guest_load.c) makes the full checks when it loads it.
+ * loader (hv/loader/guest_load.c) makes the full checks when it loads it.
  *
  * keyhole's image is linked to run at HV_IMAGE_VA; the loader keeps every
  * segment's offset from there and picks the physical base: a 2 MiB boundary
@@ -16,7 +16,7 @@
 
 #include "boot/efi/loader.h"
 #include "boot/efi_handoff.h"
-#include "hv/elf.h"
+#include <fmt/elf.h>
 #include "lib/string.h"
 
 /* build/efi/keyhole_blob.o: build/keyhole.elf, without its debug sections. */
@@ -25,32 +25,15 @@ extern const u8 keyhole_elf_end[] __attribute__((visibility("hidden")));
 
 const char *elf_check(const void *file, UINT64 len)
 {
+	const char *why = elf64_check_exec(file, len);
+
+	if (why)
+		return why;
 	const struct elf64_ehdr *h = file;
-
-	if (len < sizeof(*h))
-		return "shorter than an ELF header";
-	if (h->e_magic != ELF_MAGIC)
-		return "not an ELF file (bad magic)";
-	if (h->e_class != ELFCLASS64 || h->e_data != ELFDATA2LSB)
-		return "not a 64-bit little-endian ELF file";
-	if (h->e_type != ET_EXEC || h->e_machine != EM_X86_64)
-		return "not an x86-64 executable (ET_EXEC, EM_X86_64)";
-	if (h->e_phentsize != sizeof(struct elf64_phdr) || h->e_phnum == 0)
-		return "no program headers of the ELF64 size";
-	if (h->e_phoff > len || (u64)h->e_phnum * sizeof(struct elf64_phdr) > len - h->e_phoff)
-		return "program headers lie beyond the end of the file";
-
-	const struct elf64_phdr *ph = (const void *)((const u8 *)file + h->e_phoff);
-	for (u16 i = 0; i < h->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD)
-			continue;
-		if (ph[i].p_offset > len || ph[i].p_filesz > len - ph[i].p_offset)
-			return "a segment lies beyond the end of the file";
-		if (ph[i].p_filesz > ph[i].p_memsz)
-			return "a segment's file size exceeds its memory size";
-		if (ph[i].p_vaddr + ph[i].p_memsz < ph[i].p_vaddr)
-			return "a segment's address range wraps around";
-	}
+	const struct elf64_phdr *ph = elf64_phdrs(file);
+	for (u16 i = 0; i < h->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && (why = elf64_check_segment(&ph[i], len, ph[i].p_vaddr)))
+			return why;
 	return NULL;
 }
 

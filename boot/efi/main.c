@@ -20,14 +20,13 @@
 #include <keyhole/layout.h>
 
 #include "boot/efi/loader.h"
-#include "hv/cpu.h"
-#include "hv/guest_load.h"
+#include <x86/cpu.h>
+#include <keyhole/guest_boot.h>
 #include "lib/printf.h"
 #include "lib/string.h"
 
 #define LOADER_VERSION "0.1"
 #define ERROR_PAUSE_US (5 * 1000 * 1000)
-#define X86_CR4_LA57 (1UL << 12) /* 5-level paging */
 
 EFI_SYSTEM_TABLE *efi_st;
 EFI_BOOT_SERVICES *efi_bs;
@@ -56,7 +55,7 @@ static EFI_STATUS load_guest(EFI_FILE_HANDLE root, const struct loader_options *
 		con_log("guest: guest=none: keyhole runs its built-in test guest");
 		return EFI_SUCCESS;
 	}
-	s = file_read(root, o->guest_path, GUEST_MEM_MAX, &pa, &len);
+	s = file_read(root, o->guest_path, KH_GUEST_MEM_MAX, &pa, &len);
 	if (s == EFI_NOT_FOUND && !o->guest_explicit) {
 		con_log("guest: no %s: keyhole runs its built-in test guest", o->guest_path);
 		return EFI_SUCCESS;

@@ -20,7 +20,7 @@
  * error; anything else is someone's data and is ignored.
  */
 #include "boot/efi/loader.h"
-#include "hv/cmdline.h"
+#include "lib/cmdline.h"
 #include "lib/string.h"
 
 #define OPTIONS_FILE_MAX 4096

@@ -60,6 +60,8 @@ struct boot_info {
 	u64 image_end_pa;
 
 	u64 rsdp_pa; /* ACPI RSDP, 0 if the loader found none */
+
+	u64 entry_tsc; /* the TSC at keyhole's first instruction (boot_to_guest in make bench), 0 if unknown */
 };
 
 static inline const char *mem_type_name(enum mem_type t)
@@ -79,10 +81,8 @@ static inline const char *mem_type_name(enum mem_type t)
 	return "unknown";
 }
 
-/* The copy the boot path fills (defined in boot/mb2.c, shared by boot/efi_start.c). */
+/* The boot globals (boot/boot.c): the copy the boot path fills, and the TSC its entry read. */
 extern struct boot_info boot_info;
-
-/* The TSC at keyhole's first instructions, written by either entry (boot_to_guest in make bench). */
 extern u64 boot_tsc;
 
 /* The hypervisor proper.  The boot path calls it once, on the boot CPU. */

@@ -37,6 +37,9 @@
 #define KH_GUEST_BOOT_MAGIC 0x4f42484b /* "KHBO" in memory order */
 #define KH_GUEST_BOOT_VERSION 1
 
+/* The most memory a guest gets: the identity map keyhole builds for it covers 4 GiB. */
+#define KH_GUEST_MEM_MAX (4ULL << 30)
+
 /* Field offsets, for crt0.S; checked against the struct below. */
 #define KH_GUEST_BOOT_OFF_MAGIC 0
 #define KH_GUEST_BOOT_OFF_STACK_TOP 32

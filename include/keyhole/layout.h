@@ -34,8 +34,8 @@
  * firmware and legacy areas), as linked; UEFI wherever the firmware had
  * room.  image_phys_base says where; image_va_to_pa() is the conversion.
  *
- * The constants are visible to assembly and to linker.ld's checks: no C
- * below the __ASSEMBLER__ guard.
+ * The constants are visible to assembly and to linker.ld (preprocessed
+ * with __ASSEMBLER__ defined): no C above the __ASSEMBLER__ guard.
  */
 #ifndef KEYHOLE_LAYOUT_H
 #define KEYHOLE_LAYOUT_H
@@ -46,6 +46,12 @@
 #else
 #define LAYOUT_U64(x) x##UL
 #endif
+
+/* CPUs keyhole can run on: one root page table and one fixmap page each. */
+#define MAX_CPUS 8
+
+/* The page size the image's sections are aligned to (PAGE_SIZE in C). */
+#define LAYOUT_PAGE_SIZE 0x1000
 
 /* Where the loader puts the image, and where it runs. */
 #define HV_LOAD_PA LAYOUT_U64(0x200000)
@@ -82,6 +88,7 @@ STATIC_ASSERT((DMAP_BASE & ((1UL << PML4_SHIFT) - 1)) == 0, "the direct map star
 STATIC_ASSERT((FIXMAP_BASE & ((1UL << PML4_SHIFT) - 1)) == 0, "the fixmap owns a whole root slot");
 STATIC_ASSERT(PML4_SLOT(DMAP_BASE + DMAP_MAX_SIZE - 1) < FIXMAP_PML4_SLOT,
 	      "the direct map ends below the fixmap slot");
+STATIC_ASSERT(LAYOUT_PAGE_SIZE == PAGE_SIZE, "the image's page size");
 STATIC_ASSERT(HV_IMAGE_BASE + HV_IMAGE_WINDOW_SIZE == 0, "the image window is the top of memory");
 STATIC_ASSERT((HV_LOAD_PA & (SZ_2M - 1)) == 0, "the image starts on a 2 MiB boundary");
 

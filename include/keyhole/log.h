@@ -1,6 +1,6 @@
 /*
  * Logging for every part of keyhole.  One line per call, tagged and filtered
- * by level by the console (hv/console.c); the unit tests capture the lines so
+ * by level by the console (hv/runtime/console.c); the unit tests capture the lines so
  * they can assert that an error was reported, not just returned.
  */
 #ifndef KEYHOLE_LOG_H

@@ -52,6 +52,13 @@ static inline gfn_t gpa_to_gfn(u64 gpa) { return _gfn(gpa >> PAGE_SHIFT); }
 
 #define INVALID_MFN _mfn(~0UL)
 
+/*
+ * 48-bit virtual addresses (4-level paging): bits 63:48 copy bit 47.
+ * va_sign_extend() makes an address canonical; va_canonical() tests it.
+ */
+static inline u64 va_sign_extend(u64 va) { return (u64)((s64)(va << 16) >> 16); }
+static inline bool va_canonical(u64 va) { return va_sign_extend(va) == va; }
+
 /* Negative errno values: the one error convention for what a caller can handle. */
 #define EPERM 1
 #define ENOENT 2

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the hypercall decoder (hv/hypercall.c) with arbitrary
+ * libFuzzer target: the hypercall decoder (hv/vm/hypercall.c) with arbitrary
  * register values, against an oracle that knows what every call must answer
  * and what it may write.  After each call: the result matches the oracle,
  * every byte of guest memory matches the shadow copy, the audit is clean and
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <keyhole/hypercall.h>
 #include <keyhole/kh_checksum.h>
-#include <keyhole/vm.h>
-#include "hv/hypercall.h"
+#include "hv/vm/vm.h"
+#include "hv/vm/hypercall.h"
 #include "mm/audit.h"
 #include "mm/fixmap.h"
 #include "sim.h"
@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(prot, 0, sizeof(prot));
 	memset(dirty, 0, sizeof(dirty));
 	enabled = false;
-	if (guest_mem_init(&vm, 0, 2) || guest_mem_add(&vm, _gfn(0), PAGES))
+	if (vm_mem_init(&vm, 0, 2) || vm_mem_add(&vm, _gfn(0), PAGES))
 		abort();
 
 	for (int n = 0; in_len && n < MAX_CALLS; n++) {
@@ -161,16 +161,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(res == HC_RESUME, "a call other than EXIT must resume the guest", nr);
 		check((s64)r.rax == want, "result differs from the oracle", nr);
 		check(r.rbx == want_rbx, "RBX differs from the oracle", nr);
-		check(audit_host(NULL) == 0 && audit_ept(&vm, NULL) == 0, "the audit found something", nr);
+		check(audit_host(NULL) == 0 && audit_ept(&vm.ept, vm.mem.owner, NULL) == 0, "the audit found something", nr);
 		check(fixmap_busy(0) == 0, "a fixmap slot stayed busy", nr);
 		for (u64 g = 0; g < PAGES; g++) {
 			mfn_t m;
-			guest_mem_lookup(&vm, _gfn(g), &m);
+			guest_mem_lookup(&vm.mem, _gfn(g), &m);
 			check(memcmp(sim_phys(mfn_to_pa(m)), shadow + g * PAGE_SIZE, PAGE_SIZE) == 0,
 			      "guest memory differs from the shadow", nr);
 			check(frame_is_protected(m) == prot[g], "protection differs from the oracle", nr);
 		}
 	}
-	guest_mem_destroy(&vm);
+	vm_mem_destroy(&vm);
 	return 0;
 }

@@ -39,7 +39,7 @@ timeout_s=${UEFI_TIMEOUT:-40}
 ovmf_code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 ovmf_vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 
-# keyhole's shutdown statuses (hv/shutdown.h) as QEMU's exit status.
+# keyhole's shutdown statuses (hv/runtime/shutdown.h) as QEMU's exit status.
 EXIT_NO_VMX=$(((3 << 1) | 1))
 BUDGET_S=60
 ESP_OFFSET=1M # tools/mkusb.sh puts the partition at sector 2048

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <keyhole/vm.h>
+#include "hv/vm/vm.h"
 #include "mm/audit.h"
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
@@ -87,7 +87,7 @@ int model_check(struct vm *vm, struct model *m, int step)
 	}
 	for (int p = 0; p < NPAGES; p++) {
 		mfn_t mfn;
-		guest_mem_lookup(vm, _gfn(gfn_of(p)), &mfn);
+		guest_mem_lookup(&vm->mem, _gfn(gfn_of(p)), &mfn);
 		if (direct_map_reaches(mfn) == m->prot[p] || frame_is_protected(mfn) != m->prot[p]) {
 			fprintf(stderr, "    step %d: page %d protection differs from the model\n", step, p);
 			bad++;
@@ -112,7 +112,7 @@ int model_step(struct vm *vm, struct model *m, int step)
 	u64 op = below(100);
 
 	if (op < 3) { /* ENABLE_MEM_PROTECTED */
-		int r = guest_mem_protect_all(vm);
+		int r = guest_mem_protect_all(&vm->mem);
 		bad += differs(step, "ENABLE_MEM_PROTECTED", r, m->nopen ? -EBUSY : 0);
 		if (!r) {
 			m->enabled = true;
@@ -123,7 +123,7 @@ int model_step(struct vm *vm, struct model *m, int step)
 		bool share = below(2);
 		u64 g = random_gfn(), n = below(8) == 0 ? next() : 1 + below(6);
 		int want = !range_in_memory(g, n) ? -EINVAL : !m->enabled ? -EPERM : m->nopen ? -EBUSY : 0;
-		int r = share ? guest_mem_share(vm, _gfn(g), n) : guest_mem_unshare(vm, _gfn(g), n);
+		int r = share ? guest_mem_share(&vm->mem, _gfn(g), n) : guest_mem_unshare(&vm->mem, _gfn(g), n);
 		if (r != want) {
 			fprintf(stderr, "    step %d: %s(%#llx, %llu) = %d, model says %d\n", step,
 				share ? "share" : "unshare", (unsigned long long)g, (unsigned long long)n, r, want);
@@ -142,7 +142,7 @@ int model_step(struct vm *vm, struct model *m, int step)
 		int want = p < 0 ? -EINVAL : (slot_needed && busy_slots == FIX_GMAP_SLOTS) ? -EBUSY : 0;
 		if (m->nopen == FIX_GMAP_SLOTS) /* the model keeps at most this many open */
 			return 0;
-		int r = gmap_map(vm, _gfn(g), map, NULL, below(2));
+		int r = gmap_map(&vm->mem, _gfn(g), map, NULL, below(2));
 		bad += differs(step, "gmap_map", r, want);
 		if (!r) {
 			bad += differs(step, "gmap_map: protected", map->protected, m->prot[p]);
@@ -157,10 +157,10 @@ int model_step(struct vm *vm, struct model *m, int step)
 			struct gmap *map = &m->open[--m->nopen];
 			bool dirty = below(2);
 			u64 g = gfn_x(map->gfn);
-			gmap_dirty_test_and_clear(vm, _gfn(g));
-			gmap_unmap(vm, map, NULL, dirty, false);
+			gmap_dirty_test_and_clear(&vm->mem, _gfn(g));
+			gmap_unmap(&vm->mem, map, NULL, dirty, false);
 			bad += differs(step, "gmap_unmap: hva cleared", map->hva != NULL, 0);
-			bad += differs(step, "dirty log", gmap_dirty_test_and_clear(vm, _gfn(g)), dirty);
+			bad += differs(step, "dirty log", gmap_dirty_test_and_clear(&vm->mem, _gfn(g)), dirty);
 		}
 	} else if (op < 80) { /* copy_to_guest */
 		u8 buf[3 * PAGE_SIZE];
@@ -175,7 +175,7 @@ int model_step(struct vm *vm, struct model *m, int step)
 		/* a copy maps one page at a time: with every slot taken it cannot reach protected pages */
 		if (ok && m->nopen)
 			return 0;
-		int r = copy_to_guest(vm, gpa, buf, len);
+		int r = copy_to_guest(&vm->mem, gpa, buf, len);
 		bad += differs(step, "copy_to_guest", r, want);
 		for (u64 i = 0; !r && i < len; i++)
 			m->mem[page_of((gpa + i) >> PAGE_SHIFT)][(gpa + i) & (PAGE_SIZE - 1)] = buf[i];
@@ -186,14 +186,14 @@ int model_step(struct vm *vm, struct model *m, int step)
 		if (!range_in_memory(gpa >> PAGE_SHIFT, ((gpa + len - 1) >> PAGE_SHIFT) - (gpa >> PAGE_SHIFT) + 1) ||
 		    m->nopen)
 			return 0;
-		int r = copy_from_guest(vm, buf, gpa, len);
+		int r = copy_from_guest(&vm->mem, buf, gpa, len);
 		bad += differs(step, "copy_from_guest", r, 0);
 		for (u64 i = 0; !r && i < len; i++)
 			bad += differs(step, "copy_from_guest: byte", buf[i], m->mem[page_of((gpa + i) >> PAGE_SHIFT)][(gpa + i) & (PAGE_SIZE - 1)]);
 	} else { /* the hypervisor's stray pointer: protected frames fault through the direct map */
 		int p = (int)below(NPAGES);
 		mfn_t mfn;
-		guest_mem_lookup(vm, _gfn(gfn_of(p)), &mfn);
+		guest_mem_lookup(&vm->mem, _gfn(gfn_of(p)), &mfn);
 		bad += differs(step, "direct-map access faults", sim_faults(phys_to_virt(mfn_to_pa(mfn))), m->prot[p]);
 	}
 	return bad;
@@ -203,7 +203,7 @@ void model_init(struct vm *vm, struct model *m, model_source source)
 {
 	next = source;
 	memset(m, 0, sizeof(*m));
-	if (guest_mem_init(vm, 3, 2) || guest_mem_add(vm, _gfn(0), SLOT0) || guest_mem_add(vm, _gfn(0x800), SLOT1)) {
+	if (vm_mem_init(vm, 3, 2) || vm_mem_add(vm, _gfn(0), SLOT0) || vm_mem_add(vm, _gfn(0x800), SLOT1)) {
 		fprintf(stderr, "model: cannot create the VM\n");
 		abort();
 	}
@@ -212,6 +212,6 @@ void model_init(struct vm *vm, struct model *m, model_source source)
 void model_finish(struct vm *vm, struct model *m)
 {
 	while (m->nopen)
-		gmap_unmap(vm, &m->open[--m->nopen], NULL, false, false);
-	guest_mem_destroy(vm);
+		gmap_unmap(&vm->mem, &m->open[--m->nopen], NULL, false, false);
+	vm_mem_destroy(vm);
 }

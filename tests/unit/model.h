@@ -5,7 +5,7 @@
 #ifndef KEYHOLE_TEST_MODEL_H
 #define KEYHOLE_TEST_MODEL_H
 
-#include <keyhole/vm.h>
+#include "hv/vm/vm.h"
 #include "mm/fixmap.h"
 
 #define SLOT0 40 /* pages at gfn 0 */

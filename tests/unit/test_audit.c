@@ -1,6 +1,6 @@
 /* The audit finds what it is there to find: planted leaks, drifted roots, foreign EPT frames. */
 #include <string.h>
-#include <keyhole/vm.h>
+#include "hv/vm/vm.h"
 #include "mm/audit.h"
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
@@ -12,9 +12,9 @@
 static void make_protected_vm(struct vm *vm)
 {
 	sim_boot_standard();
-	EXPECT_EQ(guest_mem_init(vm, 0, 2), 0);
-	EXPECT_EQ(guest_mem_add(vm, _gfn(0), 512), 0);
-	EXPECT_EQ(guest_mem_protect_all(vm), 0);
+	EXPECT_EQ(vm_mem_init(vm, 0, 2), 0);
+	EXPECT_EQ(vm_mem_add(vm, _gfn(0), 512), 0);
+	EXPECT_EQ(guest_mem_protect_all(&vm->mem), 0);
 }
 
 TEST(audit_clean_machine)
@@ -24,12 +24,12 @@ TEST(audit_clean_machine)
 
 	sim_boot_standard();
 	EXPECT_EQ(audit_host(&rep), 0);
-	EXPECT_EQ(guest_mem_init(&vm, 0, 2), 0);
-	EXPECT_EQ(guest_mem_add(&vm, _gfn(0), 512), 0);
+	EXPECT_EQ(vm_mem_init(&vm, 0, 2), 0);
+	EXPECT_EQ(vm_mem_add(&vm, _gfn(0), 512), 0);
 	EXPECT_EQ(audit_host(&rep), 0); /* unprotected guest memory may be mapped */
-	EXPECT_EQ(guest_mem_protect_all(&vm), 0);
+	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
 	EXPECT_EQ(audit_host(&rep), 0);
-	EXPECT_EQ(audit_ept(&vm, &rep), 0);
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 0);
 }
 
 TEST(audit_flags_a_planted_leak)
@@ -39,7 +39,7 @@ TEST(audit_flags_a_planted_leak)
 	mfn_t m;
 
 	make_protected_vm(&vm);
-	EXPECT_EQ(guest_mem_lookup(&vm, _gfn(77), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(77), &m), 0);
 	/* a buggy mapping of a protected frame at some other address */
 	u64 leak_va = 0xffffffff90000000ULL;
 	EXPECT_EQ(pt_map(hostmm_shared_pt(), leak_va, mfn_to_pa(m), PAGE_SIZE, PT_R), 0);
@@ -61,7 +61,7 @@ TEST(audit_flags_a_large_leaf_over_a_protected_frame)
 	mfn_t m;
 
 	make_protected_vm(&vm);
-	EXPECT_EQ(guest_mem_lookup(&vm, _gfn(0), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(0), &m), 0);
 	EXPECT_EQ(pt_map(hostmm_shared_pt(), 0xffffffffa0000000ULL, mfn_to_pa(m), SZ_2M, PT_R), 0);
 	EXPECT_EQ(audit_host(&rep), 2 * 512);
 	EXPECT_EQ(rep.first[0].level, 2);
@@ -75,7 +75,7 @@ TEST(audit_flags_a_stale_fixmap_pte)
 	void *va;
 
 	make_protected_vm(&vm);
-	EXPECT_EQ(guest_mem_lookup(&vm, _gfn(3), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(3), &m), 0);
 	EXPECT_EQ(fixmap_push(m, &va), 0);
 	EXPECT_EQ(audit_host(&rep), 0);
 	/* a slot PTE left behind without the bookkeeping: a leak */
@@ -109,7 +109,7 @@ TEST(audit_ept_flags_foreign_frames)
 	make_protected_vm(&vm);
 	EXPECT_EQ(frames_alloc(1, FRAME_HV, &hv), 0);
 	EXPECT_EQ(ept_map(&vm.ept, 0x40000000, hv, PAGE_SIZE, PT_R), 0);
-	EXPECT_EQ(audit_ept(&vm, &rep), 1);
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 1);
 	EXPECT_EQ(rep.first[0].va, 0x40000000);
 	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(hv));
 }
@@ -120,9 +120,9 @@ TEST(audit_dmap_reaches_answers_per_frame)
 	mfn_t m;
 
 	make_protected_vm(&vm);
-	EXPECT_EQ(guest_mem_lookup(&vm, _gfn(9), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(9), &m), 0);
 	EXPECT(!audit_dmap_reaches(m));
-	EXPECT_EQ(guest_mem_share(&vm, _gfn(9), 1), 0);
+	EXPECT_EQ(guest_mem_share(&vm.mem, _gfn(9), 1), 0);
 	EXPECT(audit_dmap_reaches(m));
 	EXPECT(!audit_dmap_reaches(pa_to_mfn(0x90000000))); /* not RAM */
 }

@@ -1,5 +1,5 @@
-/* keyhole's command-line parsing (hv/cmdline.c). */
-#include "hv/cmdline.h"
+/* keyhole's command-line parsing (lib/cmdline.c). */
+#include "lib/cmdline.h"
 #include "test.h"
 
 TEST(cmdline_last_word_wins)

@@ -1,9 +1,9 @@
 /* The ELF64 guest loader: what it places where, and every malformed image refused by name. */
 #include <string.h>
 #include <keyhole/guest_boot.h>
-#include <keyhole/vm.h>
-#include "hv/elf.h"
-#include "hv/guest_load.h"
+#include "hv/vm/vm.h"
+#include <fmt/elf.h>
+#include "hv/loader/guest_load.h"
 #include "mm/pte.h"
 #include "sim.h"
 #include "test.h"
@@ -44,14 +44,14 @@ static void make_image(struct img *im)
 static void make_vm(struct vm *vm)
 {
 	sim_boot_standard();
-	EXPECT_EQ(guest_mem_init(vm, 0, 2), 0);
-	EXPECT_EQ(guest_mem_add(vm, _gfn(0), MEM >> PAGE_SHIFT), 0);
+	EXPECT_EQ(vm_mem_init(vm, 0, 2), 0);
+	EXPECT_EQ(vm_mem_add(vm, _gfn(0), MEM >> PAGE_SHIFT), 0);
 }
 
 static u8 *guest_byte(struct vm *vm, u64 gpa)
 {
 	mfn_t m;
-	EXPECT_EQ(guest_mem_lookup(vm, gpa_to_gfn(gpa), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm->mem, gpa_to_gfn(gpa), &m), 0);
 	return sim_phys(mfn_to_pa(m) + (gpa & (PAGE_SIZE - 1)));
 }
 
@@ -64,7 +64,7 @@ TEST(guest_load_places_segments_tables_and_boot_block)
 
 	make_vm(&vm);
 	make_image(&im);
-	EXPECT_EQ(guest_load_elf(&vm, MEM, &im, sizeof(im), "loglevel=debug", &e, &why), 0);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), "loglevel=debug", &e, &why), 0);
 	EXPECT(why == NULL);
 	EXPECT_EQ(e.rip, 0x100010);
 	EXPECT_EQ(e.rdi, GUEST_BOOT_GPA);
@@ -108,9 +108,9 @@ TEST(guest_load_works_on_protected_memory)
 	const char *why;
 
 	make_vm(&vm);
-	EXPECT_EQ(guest_mem_protect_all(&vm), 0);
+	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
 	make_image(&im);
-	EXPECT_EQ(guest_load_elf(&vm, MEM, &im, sizeof(im), NULL, &e, &why), 0);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), NULL, &e, &why), 0);
 	EXPECT(memcmp(guest_byte(&vm, 0x100000), im.text, sizeof(im.text)) == 0);
 	EXPECT_EQ(((struct kh_guest_boot *)guest_byte(&vm, GUEST_BOOT_GPA))->cmdline_gpa, 0);
 }
@@ -172,7 +172,7 @@ TEST(guest_load_refuses_malformed_images_by_name)
 		u64 len = sizeof(im);
 		make_image(&im);
 		bad_cases[i].spoil(&im, &len);
-		int r = guest_load_elf(&vm, MEM, &im, len, NULL, &e, &why);
+		int r = guest_load_elf(&vm.mem, MEM, &im, len, NULL, &e, &why);
 		if (r != -ENOEXEC || !why || !strstr(why, bad_cases[i].what)) {
 			fprintf(stderr, "    case %u (%s): r=%d why=%s\n", i, bad_cases[i].what, r, why ? why : "(null)");
 			EXPECT(r == -ENOEXEC && why && strstr(why, bad_cases[i].what));
@@ -194,10 +194,10 @@ TEST(guest_load_refuses_bad_memory_sizes_and_cmdlines)
 
 	make_vm(&vm);
 	make_image(&im);
-	EXPECT_EQ(guest_load_elf(&vm, MEM + PAGE_SIZE, &im, sizeof(im), NULL, &e, &why), -EINVAL);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM + PAGE_SIZE, &im, sizeof(im), NULL, &e, &why), -EINVAL);
 	EXPECT(strstr(why, "multiple of 2 MiB") != NULL);
-	EXPECT_EQ(guest_load_elf(&vm, 8ULL << 30, &im, sizeof(im), NULL, &e, &why), -EINVAL);
+	EXPECT_EQ(guest_load_elf(&vm.mem, 8ULL << 30, &im, sizeof(im), NULL, &e, &why), -EINVAL);
 	memset(longline, 'x', sizeof(longline) - 1);
-	EXPECT_EQ(guest_load_elf(&vm, MEM, &im, sizeof(im), longline, &e, &why), -EINVAL);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), longline, &e, &why), -EINVAL);
 	EXPECT(strstr(why, "command line") != NULL);
 }

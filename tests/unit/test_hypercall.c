@@ -2,8 +2,8 @@
 #include <string.h>
 #include <keyhole/hypercall.h>
 #include <keyhole/kh_checksum.h>
-#include <keyhole/vm.h>
-#include "hv/hypercall.h"
+#include "hv/vm/vm.h"
+#include "hv/vm/hypercall.h"
 #include "mm/audit.h"
 #include "sim.h"
 #include "test.h"
@@ -17,8 +17,8 @@ static void setup(void)
 {
 	sim_boot_standard();
 	memset(&stats, 0, sizeof(stats));
-	EXPECT_EQ(guest_mem_init(&vm, 0, 2), 0);
-	EXPECT_EQ(guest_mem_add(&vm, _gfn(0), PAGES), 0);
+	EXPECT_EQ(vm_mem_init(&vm, 0, 2), 0);
+	EXPECT_EQ(vm_mem_add(&vm, _gfn(0), PAGES), 0);
 }
 
 static s64 hc(u64 nr, u64 a0, u64 a1, u64 a2)
@@ -33,7 +33,7 @@ static s64 hc(u64 nr, u64 a0, u64 a1, u64 a2)
 static u8 *gbyte(u64 gpa)
 {
 	mfn_t m;
-	EXPECT_EQ(guest_mem_lookup(&vm, gpa_to_gfn(gpa), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, gpa_to_gfn(gpa), &m), 0);
 	return sim_phys(mfn_to_pa(m) + (gpa & (PAGE_SIZE - 1)));
 }
 
@@ -168,7 +168,7 @@ TEST(hypercall_diag_audit_and_the_leak_hook)
 	hypercall_enable_test_hooks(false);
 	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), 2); /* seen from both CPUs' roots */
 	mfn_t m;
-	EXPECT_EQ(guest_mem_lookup(&vm, _gfn(5), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(5), &m), 0);
 	struct audit_report rep;
 	EXPECT_EQ(audit_host(&rep), 2);
 	EXPECT_EQ(rep.first[0].va, TEST_LEAK_VA);

@@ -6,9 +6,9 @@
  * a 64-bit loader reads, and a few recognisable bytes of "kernel".
  */
 #include <string.h>
-#include <keyhole/vm.h>
-#include "hv/linux_boot.h"
-#include "hv/linux_load.h"
+#include "hv/vm/vm.h"
+#include <fmt/linux_boot.h>
+#include "hv/loader/linux_load.h"
 #include "mm/pte.h"
 #include "sim.h"
 #include "test.h"
@@ -58,8 +58,8 @@ static void make_kernel(void)
 static void make_vm(struct vm *vm, u64 mem)
 {
 	sim_boot_standard();
-	EXPECT_EQ(guest_mem_init(vm, 0, 2), 0);
-	EXPECT_EQ(guest_mem_add(vm, _gfn(0), mem >> PAGE_SHIFT), 0);
+	EXPECT_EQ(vm_mem_init(vm, 0, 2), 0);
+	EXPECT_EQ(vm_mem_add(vm, _gfn(0), mem >> PAGE_SHIFT), 0);
 }
 
 /* Reads guest memory through the bus, independently of the code under test. */
@@ -70,7 +70,7 @@ static void peek(struct vm *vm, u64 gpa, void *dst, u64 len)
 	while (len) {
 		mfn_t m;
 		u64 chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		EXPECT_EQ(guest_mem_lookup(vm, gpa_to_gfn(gpa), &m), 0);
+		EXPECT_EQ(guest_mem_lookup(&vm->mem, gpa_to_gfn(gpa), &m), 0);
 		memcpy(d, sim_phys(mfn_to_pa(m) + (gpa & (PAGE_SIZE - 1))), chunk);
 		d += chunk;
 		gpa += chunk;
@@ -161,7 +161,7 @@ TEST(linux_load_places_kernel_initrd_and_zero_page)
 
 	make_vm(&vm, MEM);
 	make_kernel();
-	EXPECT_EQ(linux_load(&vm, MEM, kernel, sizeof(kernel), initrd, sizeof(initrd), "console=ttyS0 quiet", &e,
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), initrd, sizeof(initrd), "console=ttyS0 quiet", &e,
 			     &l, &why), 0);
 	EXPECT(why == NULL);
 	check_loaded(&vm, &e, &l);
@@ -175,9 +175,9 @@ TEST(linux_load_works_on_protected_memory)
 	const char *why;
 
 	make_vm(&vm, MEM);
-	EXPECT_EQ(guest_mem_protect_all(&vm), 0);
+	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
 	make_kernel();
-	EXPECT_EQ(linux_load(&vm, MEM, kernel, sizeof(kernel), initrd, sizeof(initrd), "console=ttyS0 quiet", &e,
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), initrd, sizeof(initrd), "console=ttyS0 quiet", &e,
 			     &l, &why), 0);
 	check_loaded(&vm, &e, &l);
 }
@@ -192,7 +192,7 @@ TEST(linux_load_without_initrd_or_cmdline)
 
 	make_vm(&vm, MEM);
 	make_kernel();
-	EXPECT_EQ(linux_load(&vm, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
 	EXPECT_EQ(l.initrd_gpa, 0);
 	peek(&vm, LINUX_ZERO_PAGE_GPA, &bp, sizeof(bp));
 	EXPECT_EQ(bp.hdr.ramdisk_image, 0);
@@ -210,7 +210,7 @@ TEST(linux_load_relocates_an_unaligned_preference)
 	make_vm(&vm, MEM);
 	make_kernel();
 	hdr()->pref_address = LOAD + 0x1000;
-	EXPECT_EQ(linux_load(&vm, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
 	EXPECT_EQ(l.kernel_gpa, LOAD + SZ_2M);
 	EXPECT_EQ(e.rip, LOAD + SZ_2M + 0x200);
 }
@@ -227,7 +227,7 @@ TEST(linux_load_takes_protocol_2_12)
 	make_kernel();
 	hdr()->version = 0x020c;
 	hdr()->jump = 0x66eb;
-	EXPECT_EQ(linux_load(&vm, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
 	EXPECT_EQ(l.protocol, 0x20c);
 }
 
@@ -293,7 +293,7 @@ TEST(linux_load_refuses_bad_input_by_name)
 			c->spoil(hdr());
 		/* the initrd's bytes are never read when it is refused: its length is what counts */
 		const void *ird = c->ilen > sizeof(initrd) ? (const void *)big_initrd : initrd;
-		int r = linux_load(&vm, c->mem, kernel, c->klen, c->ilen ? ird : NULL, c->ilen, c->cmdline, &e, NULL,
+		int r = linux_load(&vm.mem, c->mem, kernel, c->klen, c->ilen ? ird : NULL, c->ilen, c->cmdline, &e, NULL,
 				   &why);
 		if (r != c->err || !why || !strstr(why, c->what)) {
 			fprintf(stderr, "    case %u (%s): r=%d why=%s\n", i, c->what, r, why ? why : "(null)");
@@ -315,7 +315,7 @@ TEST(linux_load_refuses_an_elf_file)
 	static u8 elf[4096] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
 
 	make_vm(&vm, MEM);
-	EXPECT_EQ(linux_load(&vm, MEM, elf, sizeof(elf), NULL, 0, NULL, &e, NULL, &why), -ENOEXEC);
+	EXPECT_EQ(linux_load(&vm.mem, MEM, elf, sizeof(elf), NULL, 0, NULL, &e, NULL, &why), -ENOEXEC);
 	EXPECT(why && strstr(why, "not a bzImage"));
 }
 
@@ -330,13 +330,13 @@ TEST(linux_load_places_the_initrd_at_the_edges_it_may_use)
 	/* exactly the room between the kernel's init_size and the end of memory */
 	make_vm(&vm, MEM);
 	make_kernel();
-	EXPECT_EQ(linux_load(&vm, MEM, kernel, sizeof(kernel), big, sizeof(big), NULL, &e, &l, &why), 0);
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), big, sizeof(big), NULL, &e, &l, &why), 0);
 	EXPECT_EQ(l.initrd_gpa, LOAD + INIT_SIZE);
 
 	/* below initrd_addr_max when that is lower than the end of memory */
 	make_vm(&vm, MEM);
 	make_kernel();
 	hdr()->initrd_addr_max = (48 << 20) - 1;
-	EXPECT_EQ(linux_load(&vm, MEM, kernel, sizeof(kernel), initrd, sizeof(initrd), NULL, &e, &l, &why), 0);
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), initrd, sizeof(initrd), NULL, &e, &l, &why), 0);
 	EXPECT_EQ(l.initrd_gpa, ALIGN_DOWN((48ULL << 20) - INITRD_BYTES, PAGE_SIZE));
 }

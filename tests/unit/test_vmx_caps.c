@@ -1,6 +1,6 @@
 /*
- * VMX capability logic (hv/vmx_caps.c) and the VMCS name tables
- * (hv/vmx_names.c), fed with MSR values instead of a CPU.
+ * VMX capability logic (hv/vmx/vmx_caps.c) and the VMCS name tables
+ * (hv/vmx/vmx_names.c), fed with MSR values instead of a CPU.
  *
  * "Bochs" values are the ones Bochs 2.7's corei7_skylake_x model reports
  * (docs: PLATFORM.md).  Bochs's processor-based, exit and entry controls,
@@ -13,9 +13,9 @@
  */
 #include <string.h>
 
-#include "hv/msr.h"
-#include "hv/vmcs.h"
-#include "hv/vmx_caps.h"
+#include <x86/msr.h>
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmx_caps.h"
 #include "test.h"
 
 struct msr_value {

@@ -1,0 +1,69 @@
+/*
+ * The memory core's CPU interface (mm/arch.h) on real hardware: INVLPG, CR3,
+ * CR4.PGE toggling and INVEPT.  keyhole runs guests on one CPU today.
+ */
+#include <keyhole/layout.h>
+#include <keyhole/panic.h>
+#include "ept/ept_hw.h"
+#include <x86/cpu.h>
+#include "mm/arch.h"
+#include "hv/vmx/vmx.h"
+
+void arch_flush_va(u64 va)
+{
+	invlpg(va);
+}
+
+void arch_flush_all(void)
+{
+	u64 cr4 = read_cr4();
+
+	/* Toggling PGE flushes global entries too; a CR3 write alone would keep them. */
+	write_cr4(cr4 & ~X86_CR4_PGE);
+	write_cr4(cr4);
+}
+
+void arch_load_root(u64 root_pa)
+{
+	write_cr3(root_pa);
+}
+
+/* Before VMXON, INVEPT would be #UD: there is no EPT-derived translation to drop yet. */
+static bool vmx_on;
+
+void arch_vmx_on(void)
+{
+	vmx_on = true;
+}
+
+void arch_invept(u64 eptp)
+{
+	struct {
+		u64 eptp, reserved;
+	} desc = { eptp, 0 };
+	u8 fail;
+
+	if (!vmx_on)
+		return;
+	__asm__ volatile("invept %1, %2; setna %0"
+			 : "=qm"(fail)
+			 : "m"(desc), "r"((u64)INVEPT_SINGLE_CONTEXT)
+			 : "cc", "memory");
+	if (fail)
+		panic("INVEPT of EPTP %#lx failed", eptp);
+}
+
+unsigned int arch_cpu_id(void)
+{
+	return 0;
+}
+
+u64 arch_dmap_base(void)
+{
+	return DMAP_BASE;
+}
+
+u64 arch_fixmap_base(void)
+{
+	return FIXMAP_BASE;
+}

@@ -1,0 +1,116 @@
+/*
+ * The GDT, TSS and IDT (see desc.h), and the exception handler: it names the
+ * fault, dumps the registers and stops the machine.  A page fault on a
+ * direct-map address of a protected frame is named as such (invariant 5).
+ */
+#include <keyhole/layout.h>
+#include <keyhole/log.h>
+#include <keyhole/panic.h>
+#include "hv/runtime/console.h"
+#include <x86/cpu.h>
+#include "hv/cpu/desc.h"
+#include <x86/exception.h>
+#include "mm/dmap.h"
+#include "mm/frame.h"
+
+#define IST_DOUBLE_FAULT 1
+
+static u64 gdt[5] __attribute__((aligned(16)));
+static u64 idt[EXC_COUNT * 2] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static u8 df_stack[4096] __attribute__((aligned(16)));
+extern const u64 trap_stubs[EXC_COUNT];
+extern const u8 probe_read8_insn[], probe_read8_fixup[];
+
+void desc_init(void)
+{
+	struct desc_ptr gp = { sizeof(gdt) - 1, (u64)(uintptr_t)gdt };
+	struct desc_ptr ip = { sizeof(idt) - 1, (u64)(uintptr_t)idt };
+
+	gdt[SEL_CODE64 / 8] = SEG_DESC_CODE64;
+	gdt[SEL_DATA / 8] = SEG_DESC_DATA;
+	tss.ist[IST_DOUBLE_FAULT - 1] = (u64)(uintptr_t)(df_stack + sizeof(df_stack));
+	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+	seg_tss_desc(&gdt[SEL_TSS / 8], (u64)(uintptr_t)&tss, sizeof(tss) - 1, SEG_TYPE_TSS64_AVAILABLE);
+	for (int v = 0; v < EXC_COUNT; v++)
+		seg_interrupt_gate(&idt[2 * v], trap_stubs[v], SEL_CODE64, v == EXC_DF ? IST_DOUBLE_FAULT : 0);
+
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "mov %2, %%ds\n\t"
+			 "mov %2, %%es\n\t"
+			 "mov %2, %%ss\n\t"
+			 "mov %2, %%fs\n\t"
+			 "mov %2, %%gs\n\t"
+			 "ltr %w3\n\t"
+			 "lidt %4"
+			 :
+			 : "m"(gp), "i"(SEL_CODE64), "r"(SEL_DATA), "r"(SEL_TSS), "m"(ip)
+			 : "rax", "memory");
+}
+
+u64 desc_gdt_base(void) { return (u64)(uintptr_t)gdt; }
+u64 desc_idt_base(void) { return (u64)(uintptr_t)idt; }
+u64 desc_tss_base(void) { return (u64)(uintptr_t)&tss; }
+
+const char *trap_name(u64 vector)
+{
+	static const char *const names[EXC_COUNT] = {
+		"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+		"#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
+		"coprocessor segment overrun", "#TS invalid TSS", "#NP segment not present",
+		"#SS stack fault", "#GP general protection", "#PF page fault", "reserved 15",
+		"#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD error",
+		"#VE virtualization exception", "#CP control protection",
+	};
+
+	return vector < EXC_COUNT && names[vector] ? names[vector] : "reserved";
+}
+
+/* Invariant 5: name a fault on a hole of the direct map. */
+static void explain_page_fault(enum log_level lvl, const struct trap_frame *tf, u64 cr2)
+{
+	u64 dmap_end = DMAP_BASE + (frames_limit() << PAGE_SHIFT);
+
+	if (cr2 >= DMAP_BASE && cr2 < dmap_end) {
+		mfn_t mfn = pa_to_mfn(virt_to_phys((void *)(uintptr_t)cr2));
+		if (frame_is_protected(mfn)) {
+			kh_log(lvl, "access to protected frame %#lx via direct map at %#lx (%s of %#lx)", mfn_x(mfn),
+				tf->rip, (tf->error & PF_ERR_WRITE) ? "write" : "read", cr2);
+			return;
+		}
+		kh_log(lvl, "page fault in the direct map at %#lx: frame %#lx is not mapped (not RAM?)", cr2,
+			mfn_x(mfn));
+	} else if (cr2 >= FIXMAP_BASE && cr2 < FIXMAP_BASE + SZ_2M) {
+		kh_log(lvl, "page fault in the fixmap window at %#lx: no frame mapped in that slot", cr2);
+	}
+}
+
+void trap_handler(struct trap_frame *tf)
+{
+	u64 cr2 = tf->vector == EXC_PF ? read_cr2() : 0;
+	/* A probe expects its fault: reported all the same, but not as an error. */
+	bool probe = tf->vector == EXC_PF && tf->rip == (u64)(uintptr_t)probe_read8_insn;
+	enum log_level lvl = probe ? LOG_INFO : LOG_ERR;
+
+	kh_log(lvl, "exception %lu (%s), error code %#lx, at rip %#lx", tf->vector, trap_name(tf->vector),
+	       tf->error, tf->rip);
+	if (tf->vector == EXC_PF)
+		explain_page_fault(lvl, tf, cr2);
+	if (probe) {
+		log_info("(a probe: recovered)");
+		tf->rip = (u64)(uintptr_t)probe_read8_fixup;
+		return;
+	}
+	log_err("rax %016lx rbx %016lx rcx %016lx rdx %016lx", tf->rax, tf->rbx, tf->rcx, tf->rdx);
+	log_err("rsi %016lx rdi %016lx rbp %016lx rsp %016lx", tf->rsi, tf->rdi, tf->rbp, tf->rsp);
+	log_err("r8  %016lx r9  %016lx r10 %016lx r11 %016lx", tf->r8, tf->r9, tf->r10, tf->r11);
+	log_err("r12 %016lx r13 %016lx r14 %016lx r15 %016lx", tf->r12, tf->r13, tf->r14, tf->r15);
+	log_err("rflags %016lx cs %04lx ss %04lx cr2 %016lx cr3 %016lx", tf->rflags, tf->cs, tf->ss, cr2,
+		read_cr3());
+	panic("unhandled %s in keyhole at %#lx", trap_name(tf->vector), tf->rip);
+}

@@ -1,0 +1,47 @@
+/*
+ * keyhole's own descriptor tables: a GDT with a 64-bit code segment, a flat
+ * data segment and a TSS (VM entry requires a non-null host TR; the TSS also
+ * gives the double-fault handler a stack of its own), and an IDT for the 32
+ * exception vectors.
+ *
+ * The selectors are keyhole's own GDT layout (the boot GDT, boot/boot_gdt.h,
+ * has the same first two).
+ */
+#ifndef KEYHOLE_HV_CPU_DESC_H
+#define KEYHOLE_HV_CPU_DESC_H
+
+#define SEL_CODE64 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x18
+
+#ifndef __ASSEMBLER__
+#include <keyhole/types.h>
+#include <x86/segment.h>
+
+/* The trap frame the exception stubs build (hv/cpu/trap_entry.S, through hv/asm-offsets.c), lowest address first. */
+struct trap_frame {
+	u64 rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	u64 vector, error;
+	u64 rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+/* Loads the GDT, reloads every segment register and TR, then loads the IDT. */
+void desc_init(void);
+u64 desc_gdt_base(void);
+u64 desc_idt_base(void);
+u64 desc_tss_base(void);
+
+/* The exception handler proper, called by the stubs. */
+void trap_handler(struct trap_frame *tf);
+const char *trap_name(u64 vector);
+
+/*
+ * Reads one byte at va; a page fault there is reported by the handler like
+ * any other (so invariant 5's message is printed) and then turned into
+ * -EFAULT instead of a panic.  For the boot self-tests.
+ */
+int probe_read8(const volatile void *va, u8 *out);
+#endif
+
+#endif

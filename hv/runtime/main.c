@@ -1,0 +1,263 @@
+/*
+ * hv_main(): the hypervisor proper.  A boot path enters it once, on the boot
+ * CPU, on that path's boot page tables and stack, with everything it learnt
+ * in struct boot_info; interrupts are off and no IDT is loaded.
+ *
+ * hv_main() is the sequence of keyhole's bring-up stages, one call each, in
+ * order: the console and a report of what the boot path found; descriptor
+ * tables; the memory core and the switch onto keyhole's own page tables; VT-x;
+ * then every guest, one after another (the modules the loader handed over, or
+ * the built-in test guest), each reported as it ends; then a summary line and
+ * a machine shutdown, which the emulator test harnesses wait for.
+ */
+#include <keyhole/boot_info.h>
+#include <keyhole/log.h>
+
+#include <x86/cpu.h>
+#include <x86/pc.h>
+#include "hv/cpu/desc.h"
+#include "hv/loader/guest_load.h"
+#include "hv/loader/linux_load.h"
+#include "hv/runtime/console.h"
+#include "hv/runtime/mm_setup.h"
+#include "hv/runtime/selftest.h"
+#include "hv/runtime/shutdown.h"
+#include "hv/vm/hypercall.h"
+#include "hv/vm/vcpu.h"
+#include "hv/vm/vm_run.h"
+#include "hv/vmx/vmx.h"
+#include "lib/cmdline.h"
+#include "lib/string.h"
+#include "mm/dmap.h"
+
+#define KEYHOLE_VERSION "0.1"
+
+/* bytes in the largest binary unit that leaves at least 1 of it ("636 KiB"); floors. */
+static u64 size_in_unit(u64 bytes, const char **unit)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	size_t i = 0;
+
+	while (i + 1 < ARRAY_SIZE(units) && bytes >= 1024) {
+		bytes >>= 10;
+		i++;
+	}
+	*unit = units[i];
+	return bytes;
+}
+
+static void report_memory_map(const struct boot_info *bi)
+{
+	u64 usable = 0, size;
+	const char *unit;
+
+	for (u32 i = 0; i < bi->nr_mem; i++)
+		if (bi->mem[i].type == MEM_USABLE)
+			usable += bi->mem[i].len;
+	size = size_in_unit(usable, &unit);
+	log_info("memory map: %u ranges, %lu %s usable", bi->nr_mem, size, unit);
+	log_info("  %-18s %-18s %s", "base", "length", "type");
+	for (u32 i = 0; i < bi->nr_mem; i++) {
+		const struct mem_range *r = &bi->mem[i];
+
+		size = size_in_unit(r->len, &unit);
+		log_info("  0x%016lx 0x%016lx %-16s %lu %s", r->base, r->len, mem_type_name(r->type), size, unit);
+	}
+	if (bi->mem_truncated)
+		log_warn("memory map: only the first %d ranges were kept", BOOT_MEM_RANGES_MAX);
+}
+
+static void report_modules(const struct boot_info *bi)
+{
+	u64 size;
+	const char *unit;
+
+	if (bi->nr_modules == 0) {
+		log_info("modules: none");
+		return;
+	}
+	log_info("modules: %u", bi->nr_modules);
+	for (u32 i = 0; i < bi->nr_modules; i++) {
+		const struct boot_module *m = &bi->modules[i];
+
+		size = size_in_unit(m->len, &unit);
+		log_info("  module %u: [0x%lx, 0x%lx) %lu %s \"%s\"", i, m->pa, m->pa + m->len, size, unit,
+			 m->cmdline);
+	}
+}
+
+static void report_boot(const struct boot_info *bi)
+{
+	u64 size;
+	const char *unit;
+
+	log_info("keyhole %s starting (booted via %s)", KEYHOLE_VERSION, bi->loader);
+	if (bi->loader_desc[0])
+		log_info("loader: %s", bi->loader_desc);
+	log_info("command line: \"%s\"", bi->cmdline);
+	size = size_in_unit(bi->image_end_pa - bi->image_start_pa, &unit);
+	log_info("image: [0x%lx, 0x%lx) %lu %s", bi->image_start_pa, bi->image_end_pa, size, unit);
+	report_memory_map(bi);
+	report_modules(bi);
+	if (bi->rsdp_pa)
+		log_info("acpi: RSDP at 0x%lx", bi->rsdp_pa);
+	else
+		log_warn("acpi: the loader found no RSDP");
+}
+
+/* The 8259 PICs: keyhole takes no interrupts, and none may reach a guest unasked. */
+static void mask_legacy_interrupts(void)
+{
+	outb(PIC1_DATA, 0xff);
+	outb(PIC2_DATA, 0xff);
+}
+
+#define GUEST_MEM_DEFAULT (64UL << 20)
+
+struct options {
+	u64 guest_mem;      /* 0: each kind's default */
+	bool audit_every_entry;
+	bool test_hooks;
+	bool protect_all;   /* protect=all */
+};
+
+static void parse_options(const char *cmdline, struct options *o)
+{
+	const char *v;
+	size_t len;
+
+	o->guest_mem = 0;
+	v = cmdline_value(cmdline, "guest_mem", &len);
+	if (v && (!cmdline_size(v, len, &o->guest_mem) || !ALIGNED(o->guest_mem, SZ_2M) ||
+		  o->guest_mem < SZ_2M || o->guest_mem > GUEST_MEM_MAX)) {
+		log_err("guest_mem=%.*s: want a multiple of 2 MiB from 2M to 4G (e.g. guest_mem=64M); using the defaults "
+			"(%lu MiB, %lu MiB for Linux)", (int)len, v, GUEST_MEM_DEFAULT >> 20,
+			LINUX_GUEST_MEM_DEFAULT >> 20);
+		o->guest_mem = 0;
+	}
+	v = cmdline_value(cmdline, "protect", &len);
+	o->protect_all = v && cmdline_value_is(v, len, "all");
+	if (v && !o->protect_all)
+		log_err("protect=%.*s: the only value is protect=all (every guest frame protected from the start)",
+			(int)len, v);
+	v = cmdline_value(cmdline, "audit", &len);
+	o->audit_every_entry = v && cmdline_value_is(v, len, "entry");
+	if (v && !o->audit_every_entry)
+		log_err("audit=%.*s: the only value is audit=entry (audit before every VM entry)", (int)len, v);
+	o->test_hooks = cmdline_flag(cmdline, "testhooks");
+	if (o->test_hooks)
+		log_warn("testhooks: test-only hooks are on (a guest may plant a leak): never use this in production");
+}
+
+/* Everything after the module's first word ("guest", "linux") is the guest's command line. */
+static const char *module_args(const struct boot_module *m)
+{
+	const char *p = m->cmdline;
+
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* Is the module's first word `word`? */
+static bool module_is(const struct boot_module *m, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(m->cmdline, word, n) == 0 && (m->cmdline[n] == 0 || m->cmdline[n] == ' ');
+}
+
+extern const char keyhole_guest_elf_start[], keyhole_guest_elf_end[];
+
+/* Runs one guest and reports its end; true if it exited with status 0. */
+static bool run_guest(unsigned int id, const struct guest_image *img, u64 mem, bool protect)
+{
+	struct guest_result res;
+	int r = vm_run(id, img, mem, protect, &res);
+
+	/*
+	 * A Linux guest programs the PICs and leaves them unmasked, with the PIT
+	 * ticking: masked again, or the next guest's external-interrupt exits
+	 * would see the same unacknowledged interrupt at every entry.
+	 */
+	if (img->is_linux)
+		mask_legacy_interrupts();
+
+	if (r) {
+		log_err("guest%u: not started (%d)", id, r);
+		return false;
+	}
+	if (res.state == VCPU_EXITED)
+		log_info("guest%u: exited with status %ld after %lu exits, %lu hypercalls (%lu refused)", id,
+			 (s64)res.status, res.exits, res.hypercalls, res.bad_hypercalls);
+	else
+		log_err("guest%u: stopped by keyhole: %s (after %lu exits)", id, res.reason, res.exits);
+	return res.state == VCPU_EXITED && res.status == 0;
+}
+
+void hv_main(const struct boot_info *bi)
+{
+	struct options opt;
+	const char *why;
+	unsigned int ran = 0, ok = 0;
+
+	console_configure(bi->cmdline);
+	report_boot(bi);
+	parse_options(bi->cmdline, &opt);
+
+	desc_init();
+	mm_setup(bi);
+	mask_legacy_interrupts();
+	vcpu_run_audit_every_entry(opt.audit_every_entry);
+	vcpu_run_report_boot(bi->entry_tsc);
+	hypercall_enable_test_hooks(opt.test_hooks);
+	vm_report_costs(cmdline_flag(bi->cmdline, "bench"));
+	bool selftest_failed = cmdline_flag(bi->cmdline, "selftest") && selftest_run();
+
+	int r = vmx_enable(&why);
+	if (r) {
+		log_err("VT-x not available: %s", why);
+		machine_shutdown(SHUTDOWN_NO_VMX);
+	}
+
+	/*
+	 * Modules, by their first word: "linux" is a bzImage (the rest of the
+	 * line is the kernel's command line), and an "initrd" right after it is
+	 * that kernel's initrd; any other module is an ELF guest ("guest").
+	 */
+	for (u32 i = 0; i < bi->nr_modules; i++, ran++) {
+		const struct boot_module *m = &bi->modules[i];
+		struct guest_image img = { .image = phys_to_virt(m->pa), .len = m->len, .cmdline = module_args(m) };
+		u64 mem = opt.guest_mem ? opt.guest_mem : GUEST_MEM_DEFAULT;
+
+		if (module_is(m, "initrd")) {
+			log_err("guest%u: module %u is an initrd with no linux module right before it: not run", ran, i);
+			continue;
+		}
+		if (module_is(m, "linux")) {
+			img.is_linux = true;
+			mem = opt.guest_mem ? opt.guest_mem : LINUX_GUEST_MEM_DEFAULT;
+			if (i + 1 < bi->nr_modules && module_is(&bi->modules[i + 1], "initrd")) {
+				i++;
+				img.initrd = phys_to_virt(bi->modules[i].pa);
+				img.initrd_len = bi->modules[i].len;
+			}
+		}
+		/* kh-invalid-state: with testhooks, a VM whose guest state is wrong on purpose */
+		img.break_state = opt.test_hooks && cmdline_flag(m->cmdline, "kh-invalid-state");
+		ok += run_guest(ran, &img, mem, opt.protect_all);
+	}
+	if (ran == 0) {
+		struct guest_image img = {
+			.image = keyhole_guest_elf_start,
+			.len = (u64)(keyhole_guest_elf_end - keyhole_guest_elf_start),
+			.cmdline = "",
+		};
+		log_info("no guest module: running the built-in test guest");
+		ok += run_guest(ran++, &img, opt.guest_mem ? opt.guest_mem : GUEST_MEM_DEFAULT, opt.protect_all);
+	}
+	log_info("keyhole: %u guests run, %u exited with status 0, %u did not", ran, ok, ran - ok);
+	machine_shutdown(ok == ran && !selftest_failed ? SHUTDOWN_OK : SHUTDOWN_FAILURE);
+}

@@ -1,0 +1,76 @@
+/* Control registers (see handlers.h): MOV to CR0 and CR4 through their shadows, and XSETBV. */
+#include <keyhole/log.h>
+#include <x86/cpu.h>
+#include <x86/exception.h>
+#include "hv/vm/handlers.h"
+#include "hv/vm/vcpu.h"
+#include "hv/vm/vm.h"
+#include "hv/vmx/vmx.h"
+
+void handle_xsetbv(struct vcpu *v)
+{
+	u64 val = (v->regs.rdx << 32) | (u32)v->regs.rax;
+	struct cpuid_regs c = cpuid_count(CPUID_LEAF_XSAVE, 0);
+	u64 supported = ((u64)c.edx << 32) | c.eax;
+
+	/* XCR0: x87 always, AVX only with SSE, nothing the CPU lacks */
+	if ((u32)v->regs.rcx != 0 || !(val & X86_XCR0_X87) || (val & ~supported) ||
+	    ((val & X86_XCR0_AVX) && !(val & X86_XCR0_SSE))) {
+		vcpu_inject_exception(EXC_GP, true);
+		return;
+	}
+	/*
+	 * XSETBV runs here, in root mode, and raises #UD unless keyhole's own
+	 * CR4.OSXSAVE is set: set it the first time a guest needs it, for the
+	 * VMCS's host state too (VM exits load CR4 from there).  keyhole itself
+	 * never saves or restores extended state, so nothing else changes.
+	 */
+	if (!(read_cr4() & X86_CR4_OSXSAVE)) {
+		write_cr4(read_cr4() | X86_CR4_OSXSAVE);
+		vmwrite(HOST_CR4, read_cr4());
+	}
+	__asm__ volatile("xsetbv" : : "a"((u32)val), "d"((u32)(val >> 32)), "c"(0));
+	vcpu_skip_instruction();
+}
+
+/*
+ * MOV to CR0/CR4 (the bits VMX owns exit).  The guest sees what it wrote; a
+ * value a 64-bit CPU would refuse gets #GP, as on hardware, rather than an
+ * invalid guest state at the next entry.
+ */
+
+static bool cr_value_ok(const struct vmx_caps *c, unsigned int cr, u64 val)
+{
+	if (cr == 0)
+		return !(val >> 32) && (val & X86_CR0_PG) && (val & X86_CR0_PE) && (!(val & X86_CR0_NW) || (val & X86_CR0_CD));
+	return (val & X86_CR4_PAE) && !(val & X86_CR4_VMXE) && !(val & ~c->cr4_fixed1);
+}
+
+void handle_cr_access(struct vcpu *v)
+{
+	u64 q = vmread(EXIT_QUALIFICATION);
+	unsigned int cr = q & CR_QUAL_CR_MASK, type = (q >> CR_QUAL_TYPE_SHIFT) & CR_QUAL_TYPE_MASK;
+	unsigned int reg = (q >> CR_QUAL_GPR_SHIFT) & CR_QUAL_GPR_MASK;
+	const struct vmx_caps *c = vmx_get_caps();
+
+	if (type != 0 || (cr != 0 && cr != 4)) {
+		vcpu_fail(v, "a control-register access keyhole does not emulate");
+		return;
+	}
+	u64 val = vcpu_gpr(v, reg);
+	if (!cr_value_ok(c, cr, val)) {
+		log_info("guest%u: MOV to CR%u of %#lx refused: #GP", v->vm->id, cr, val);
+		vcpu_inject_exception(EXC_GP, true);
+		return;
+	}
+	if (cr == 0) {
+		v->cr0_shadow = val;
+		vmwrite(CR0_READ_SHADOW, val);
+		vmwrite(GUEST_CR0, vmx_fix_cr0(c, val));
+	} else {
+		v->cr4_shadow = val;
+		vmwrite(CR4_READ_SHADOW, val);
+		vmwrite(GUEST_CR4, vmx_fix_cr4(c, val));
+	}
+	vcpu_skip_instruction();
+}

@@ -1,0 +1,164 @@
+/*
+ * VM-exit dispatch, through a table indexed by the basic exit reason, and
+ * the exits whose answer is short (VMCALL, HLT, EPT faults, VMX instructions
+ * and the like); the guest-visible platform's exits are in the files
+ * handlers.h lists.  An exit nobody handles dumps the guest state and stops
+ * the guest with the reason by name; keyhole stays up.  Never a silent loop.
+ */
+#include <keyhole/log.h>
+#include <x86/cr.h>
+#include <x86/exception.h>
+#include "hv/vm/exit.h"
+#include "hv/vm/handlers.h"
+#include "hv/vm/hypercall.h"
+#include "hv/vm/vcpu.h"
+#include "hv/vm/vm.h"
+#include "hv/vmx/vmx.h"
+
+/* ---- VMCALL, HLT ---- */
+
+static void handle_vmcall(struct vcpu *v)
+{
+	u64 status;
+
+	if (hypercall(v->vm, &v->regs, &v->hc, &status) == HC_EXIT) {
+		v->state = VCPU_EXITED;
+		v->exit_status = status;
+		return;
+	}
+	vcpu_skip_instruction();
+}
+
+/*
+ * An isolated guest gets no interrupts, so its HLT would never end: stopped.
+ * A PC guest's HLT with interrupts enabled is idling: keyhole completes the
+ * instruction and re-enters the guest in the HLT activity state, where the
+ * next interrupt wakes it and goes through its IDT, with no further exit.
+ * With interrupts disabled nothing can wake it (NMIs aside): the guest has
+ * stopped for good, which is how Linux ends `poweroff` on a machine without
+ * ACPI ("reboot: System halted"), so keyhole ends its run with status 0.
+ */
+static void handle_hlt(struct vcpu *v)
+{
+	if (v->platform != GUEST_PLATFORM_PC) {
+		vcpu_fail(v, "HLT: keyhole delivers no interrupts, so the guest would never wake");
+		return;
+	}
+	if (!(vmread(GUEST_RFLAGS) & X86_RFLAGS_IF)) {
+		log_info("guest%u: halted with interrupts disabled (a power-off without ACPI): its run is over",
+			 v->vm->id);
+		v->state = VCPU_EXITED;
+		v->exit_status = 0;
+		return;
+	}
+	vcpu_skip_instruction();
+	/* An STI or MOV SS shadow ended with the HLT itself, and the HLT state requires none (SDM 26.3.1.5). */
+	vmwrite(GUEST_INTERRUPTIBILITY_INFO,
+		vmread(GUEST_INTERRUPTIBILITY_INFO) & ~(u64)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+	vmwrite(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+}
+
+/* ---- EPT violations: contained, reported, the guest stopped ---- */
+
+static void handle_ept_violation(struct vcpu *v)
+{
+	u64 q = vmread(EXIT_QUALIFICATION), gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+	const char *access = (q & EPT_QUAL_FETCH) ? "instruction fetch" : (q & EPT_QUAL_WRITE) ? "write" : "read";
+	mfn_t m;
+	bool inside = guest_mem_lookup(&v->vm->mem, gpa_to_gfn(gpa), &m) == 0;
+
+	log_err("guest%u: EPT violation: %s at gpa %#lx%s%lx, rip %#lx: %s", v->vm->id, access, gpa,
+		(q & EPT_QUAL_LINEAR_VALID) ? " (linear " : " (no linear address",
+		(q & EPT_QUAL_LINEAR_VALID) ? vmread(GUEST_LINEAR_ADDRESS) : 0, vmread(GUEST_RIP),
+		inside ? "inside guest memory, not permitted" : "outside guest memory");
+	vcpu_fail(v, "EPT violation");
+}
+
+static void handle_ept_misconfig(struct vcpu *v)
+{
+	log_err("guest%u: EPT misconfiguration at gpa %#lx (a keyhole bug)", v->vm->id,
+		vmread(GUEST_PHYSICAL_ADDRESS));
+	vcpu_fail(v, "EPT misconfiguration");
+}
+
+static void handle_triple_fault(struct vcpu *v)
+{
+	vcpu_fail(v, "triple fault");
+}
+
+/* ---- the rest ---- */
+
+static void handle_vmx_instruction(struct vcpu *v)
+{
+	(void)v;
+	vcpu_inject_exception(EXC_UD, false); /* VMX is hidden from the guest */
+}
+
+static void handle_invd(struct vcpu *v)
+{
+	(void)v;
+	vcpu_skip_instruction(); /* caches are coherent: nothing to drop */
+}
+
+static void handle_external_interrupt(struct vcpu *v)
+{
+	(void)v; /* the PICs are masked; a stray one is dropped */
+}
+
+static void handle_exception_nmi(struct vcpu *v)
+{
+	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
+
+	log_warn("guest%u: exception/NMI exit, interruption info %#x", v->vm->id, info);
+}
+
+typedef void (*exit_handler)(struct vcpu *v);
+
+static const exit_handler handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_invd,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
+	[EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRLD] = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRST] = handle_vmx_instruction,
+	[EXIT_REASON_VMREAD] = handle_vmx_instruction,
+	[EXIT_REASON_VMRESUME] = handle_vmx_instruction,
+	[EXIT_REASON_VMWRITE] = handle_vmx_instruction,
+	[EXIT_REASON_VMXOFF] = handle_vmx_instruction,
+	[EXIT_REASON_VMXON] = handle_vmx_instruction,
+	[EXIT_REASON_INVEPT] = handle_vmx_instruction,
+	[EXIT_REASON_INVVPID] = handle_vmx_instruction,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+};
+
+void exit_dispatch(struct vcpu *v)
+{
+	u32 reason = (u32)vmread(VM_EXIT_REASON);
+	u32 basic = reason & VMX_EXIT_REASON_BASIC_MASK;
+
+	if (reason & VMX_EXIT_REASON_FAILED_VMENTRY) {
+		const char *why = NULL, *field = vmx_diagnose_guest_state(&why);
+		log_err("guest%u: VM entry failed: %s, qualification %#lx; offending field: %s%s%s", v->vm->id,
+			vmx_exit_reason_name(basic), vmread(EXIT_QUALIFICATION),
+			field ? field : "none found by keyhole's checks", why ? " - " : "", why ? why : "");
+		vcpu_fail(v, "VM entry failed (invalid guest state)");
+		return;
+	}
+	if (basic >= ARRAY_SIZE(handlers) || !handlers[basic]) {
+		log_err("guest%u: unhandled VM exit %u (%s)", v->vm->id, basic, vmx_exit_reason_name(basic));
+		vcpu_fail(v, vmx_exit_reason_name(basic));
+		return;
+	}
+	handlers[basic](v);
+}

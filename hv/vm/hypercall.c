@@ -1,0 +1,170 @@
+/*
+ * Hypercalls (see hypercall.h).  Every access to guest memory goes through
+ * gmap, a page at a time, so the diagnostic calls exercise exactly the path
+ * a real device model would take to a protected frame.
+ */
+#include <keyhole/hypercall.h>
+#include <keyhole/kh_checksum.h>
+#include <keyhole/log.h>
+#include "ept/ept.h"
+#include "hv/vm/hypercall.h"
+#include "hv/vm/vm.h"
+#include "lib/string.h"
+#include "mm/audit.h"
+#include "mm/hostmm.h"
+
+const char *hypercall_name(u64 nr)
+{
+	switch (nr) {
+	case KH_HC_NOP: return "NOP";
+	case KH_HC_EXIT: return "EXIT";
+	case KH_HC_ENABLE_MEM_PROTECTED: return "ENABLE_MEM_PROTECTED";
+	case KH_HC_MEM_SHARE: return "MEM_SHARE";
+	case KH_HC_MEM_UNSHARE: return "MEM_UNSHARE";
+	case KH_HC_DIAG_READ8: return "DIAG_READ8";
+	case KH_HC_DIAG_FILL: return "DIAG_FILL";
+	case KH_HC_DIAG_CHECKSUM: return "DIAG_CHECKSUM";
+	case KH_HC_DIAG_COPY: return "DIAG_COPY";
+	case KH_HC_DIAG_IN_DMAP: return "DIAG_IN_DMAP";
+	case KH_HC_DIAG_DIRTY: return "DIAG_DIRTY";
+	case KH_HC_DIAG_AUDIT: return "DIAG_AUDIT";
+	case KH_HC_DIAG_READ: return "DIAG_READ";
+	case KH_HC_TEST_PLANT_LEAK: return "TEST_PLANT_LEAK";
+	}
+	return "unknown";
+}
+
+/* Is [gpa, gpa + len) non-empty, at most KH_DIAG_MAX_LEN and inside guest memory? */
+static bool diag_range_ok(const struct vm *vm, u64 gpa, u64 len)
+{
+	return len <= KH_DIAG_MAX_LEN && guest_mem_range_ok(&vm->mem, gpa, len);
+}
+
+static void fill_piece(void *arg, u8 *p, u64 n)
+{
+	memset(p, *(u8 *)arg, n);
+}
+
+static void checksum_piece(void *arg, u8 *p, u64 n)
+{
+	*(u32 *)arg = kh_checksum_update(*(u32 *)arg, p, n);
+}
+
+/* One CPU runs guests: one bounce page serves DIAG_COPY and DIAG_READ. */
+static u8 bounce[PAGE_SIZE];
+
+static s64 diag_copy(struct vm *vm, u64 dst, u64 src, u64 len)
+{
+	if (!diag_range_ok(vm, dst, len) || !diag_range_ok(vm, src, len))
+		return -EINVAL;
+	/* Forward or backward in page-sized chunks, so overlapping ranges copy like memmove. */
+	bool back = dst > src && dst < src + len;
+	for (u64 done = 0; done < len;) {
+		u64 n = MIN(PAGE_SIZE, len - done);
+		u64 at = back ? len - done - n : done;
+		int r = copy_from_guest(&vm->mem, bounce, src + at, n);
+		if (!r)
+			r = copy_to_guest(&vm->mem, dst + at, bounce, n);
+		if (r)
+			return r;
+		done += n;
+	}
+	return 0;
+}
+
+static bool test_hooks;
+
+void hypercall_enable_test_hooks(bool on)
+{
+	test_hooks = on;
+}
+
+/* The leak the audit must catch: one PTE in the shared tables, outside every window. */
+static s64 plant_leak(struct vm *vm, gfn_t gfn)
+{
+	mfn_t m;
+
+	if (!test_hooks)
+		return -ENOSYS;
+	if (guest_mem_lookup(&vm->mem, gfn, &m))
+		return -EINVAL;
+	log_warn("guest%u: TEST_PLANT_LEAK: mapping frame %#lx at %#llx on purpose", vm->id, mfn_x(m),
+		 TEST_LEAK_VA);
+	return pt_map(hostmm_shared_pt(), TEST_LEAK_VA, mfn_to_pa(m), PAGE_SIZE, PT_R);
+}
+
+static s64 call(struct vm *vm, struct vcpu_regs *regs)
+{
+	u64 a0 = regs->rbx, a1 = regs->rcx, a2 = regs->rdx;
+	mfn_t m;
+
+	switch (regs->rax) {
+	case KH_HC_NOP:
+		return 0;
+	case KH_HC_ENABLE_MEM_PROTECTED:
+		return guest_mem_protect_all(&vm->mem);
+	case KH_HC_MEM_SHARE:
+		return guest_mem_share(&vm->mem, _gfn(a0), a1);
+	case KH_HC_MEM_UNSHARE:
+		return guest_mem_unshare(&vm->mem, _gfn(a0), a1);
+	case KH_HC_DIAG_READ8: {
+		u64 v;
+		if (!diag_range_ok(vm, a0, sizeof(v)) || copy_from_guest(&vm->mem, &v, a0, sizeof(v)))
+			return -EINVAL;
+		regs->rbx = v;
+		return 0;
+	}
+	case KH_HC_DIAG_FILL: {
+		u8 byte = (u8)a2;
+		if (!diag_range_ok(vm, a0, a1) || a2 > 0xff)
+			return -EINVAL;
+		return gmap_for_each_piece(&vm->mem, a0, a1, true, fill_piece, &byte);
+	}
+	case KH_HC_DIAG_CHECKSUM: {
+		u32 h = kh_checksum_init();
+		if (!diag_range_ok(vm, a0, a1))
+			return -EINVAL;
+		s64 r = gmap_for_each_piece(&vm->mem, a0, a1, false, checksum_piece, &h);
+		return r ? r : (s64)kh_checksum_final(h);
+	}
+	case KH_HC_DIAG_COPY:
+		return diag_copy(vm, a0, a1, a2);
+	case KH_HC_DIAG_IN_DMAP:
+		if (guest_mem_lookup(&vm->mem, _gfn(a0), &m))
+			return -EINVAL;
+		return audit_dmap_reaches(m);
+	case KH_HC_DIAG_DIRTY:
+		if (guest_mem_lookup(&vm->mem, _gfn(a0), &m))
+			return -EINVAL;
+		return gmap_dirty_test_and_clear(&vm->mem, _gfn(a0));
+	case KH_HC_DIAG_AUDIT:
+		return audit_host(NULL) + audit_ept(&vm->ept, vm->mem.owner, NULL);
+	case KH_HC_DIAG_READ:
+		if (a1 > PAGE_SIZE || !diag_range_ok(vm, a0, a1))
+			return -EINVAL;
+		return copy_from_guest(&vm->mem, bounce, a0, a1);
+	case KH_HC_TEST_PLANT_LEAK:
+		return plant_leak(vm, _gfn(a0));
+	}
+	return -ENOSYS;
+}
+
+enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, struct hc_stats *stats, u64 *status)
+{
+	stats->calls++;
+	if (regs->rax == KH_HC_EXIT) {
+		*status = regs->rbx;
+		return HC_EXIT;
+	}
+	s64 r = call(vm, regs);
+	if (r < 0) {
+		stats->errors++;
+		if (stats->errors <= HC_LOG_LIMIT)
+			log_warn("guest%u: hypercall %s (%#lx) rbx=%#lx rcx=%#lx rdx=%#lx -> %ld", vm->id,
+				 hypercall_name(regs->rax), regs->rax, regs->rbx, regs->rcx, regs->rdx, r);
+		if (stats->errors == HC_LOG_LIMIT)
+			log_warn("guest%u: further bad hypercalls are counted, not logged", vm->id);
+	}
+	regs->rax = (u64)r;
+	return HC_RESUME;
+}

@@ -1,0 +1,34 @@
+/*
+ * The hypercall handler: decodes a VMCALL (include/keyhole/hypercall.h for
+ * the ABI), validates every argument and acts through the memory core.  Pure
+ * C over struct vm, so the unit tests drive it with any register values.
+ */
+#ifndef KEYHOLE_HV_HYPERCALL_H
+#define KEYHOLE_HV_HYPERCALL_H
+
+#include <keyhole/types.h>
+#include "hv/vmx/vcpu_regs.h"
+
+struct vm;
+
+enum hc_result {
+	HC_RESUME, /* result in regs->rax (and rbx); the guest goes on */
+	HC_EXIT,   /* the guest asked to stop: *status holds its exit status */
+};
+
+/* Bad calls logged per VM before keyhole only counts them (a fuzzing guest makes many). */
+#define HC_LOG_LIMIT 16
+
+struct hc_stats {
+	u64 calls;
+	u64 errors;
+};
+
+enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, struct hc_stats *stats, u64 *status);
+/* The testhooks command-line word: allow KH_HC_TEST_PLANT_LEAK. */
+void hypercall_enable_test_hooks(bool on);
+/* Where a planted leak maps its frame: far from anything keyhole maps. */
+#define TEST_LEAK_VA 0xffffffffc0000000ULL
+const char *hypercall_name(u64 nr);
+
+#endif

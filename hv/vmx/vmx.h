@@ -1,0 +1,89 @@
+/*
+ * VMX operation, the mechanism: turning VT-x on, loading a VMCS, reading and
+ * writing its fields, the host state every VMCS gets, entering the guest.
+ * What a guest is allowed (its controls, bitmaps and exits) is policy and
+ * lives in hv/vm/.
+ *
+ * Two tiers of VMCS access: vmwrite()/vmread() panic naming the field and
+ * the VM-instruction error (a failure there is a keyhole bug); vmwrite_safe()
+ * returns the error for callers that can handle it.
+ */
+#ifndef KEYHOLE_HV_VMX_VMX_H
+#define KEYHOLE_HV_VMX_VMX_H
+
+#include <keyhole/types.h>
+#include "hv/vmx/vcpu_regs.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmx_caps.h"
+
+/*
+ * Checks that this CPU can do VT-x with EPT and turns it on (VMXON).
+ * -ENODEV: no VT-x at all; -EPERM: disabled and locked by the firmware;
+ * -EINVAL: a capability keyhole needs is missing.  *why says which, and
+ * what the user can do.
+ */
+int vmx_enable(const char **why);
+const struct vmx_caps *vmx_get_caps(void);
+
+/*
+ * A control word for one of the capability MSRs: `required` or a panic
+ * naming `what` (vmx_enable() checked them already), plus whichever of
+ * `optional` the CPU offers.
+ */
+u32 vmx_controls(const char *what, u64 cap, u32 required, u32 optional);
+
+/* Makes the fresh VMCS frame current (revision id, VMCLEAR, VMPTRLD); panics if the CPU refuses. */
+void vmx_vmcs_load(mfn_t vmcs);
+/* VMCLEAR: the VMCS is written back and no longer current. */
+void vmx_vmcs_clear(mfn_t vmcs);
+/* The host-state fields: keyhole's own CR0/3/4, segments, descriptor tables, EFER and the exit stub. */
+void vmx_setup_host_state(void);
+/* The VM-instruction error of the last failed VMX instruction (0 if VMREAD itself fails). */
+u32 vmx_insn_error(void);
+
+/* Lets the guest read and write msr without an exit, in a 4 KiB MSR bitmap. */
+void vmx_msr_bitmap_allow(u8 *bitmap, u32 msr);
+
+/*
+ * After a failed entry: checks the guest-state fields keyhole sets against
+ * the SDM's rules (26.3.1) and returns the name of the first that breaks one,
+ * with the rule in *why; NULL if none does.
+ */
+const char *vmx_diagnose_guest_state(const char **why);
+
+/* The failure reports, out of line: the exit path inlines only the instruction and one test. */
+void vmread_failed(u32 field) __attribute__((noreturn, cold));
+void vmwrite_failed(u32 field, u64 value) __attribute__((noreturn, cold));
+
+static inline u64 vmread(u32 field)
+{
+	u64 v;
+	u8 fail;
+
+	__asm__ volatile("vmread %2, %1; setna %0" : "=qm"(fail), "=rm"(v) : "r"((u64)field) : "cc");
+	if (unlikely(fail))
+		vmread_failed(field);
+	return v;
+}
+
+static inline int vmwrite_safe(u32 field, u64 value)
+{
+	u8 fail;
+
+	__asm__ volatile("vmwrite %2, %1; setna %0" : "=qm"(fail) : "r"((u64)field), "rm"(value) : "cc");
+	return fail ? -EIO : 0;
+}
+
+static inline void vmwrite(u32 field, u64 value)
+{
+	if (unlikely(vmwrite_safe(field, value)))
+		vmwrite_failed(field, value);
+}
+
+/* INVEPT is legal from now on (hv/cpu/arch_mm.c). */
+void arch_vmx_on(void);
+
+/* The entry/exit stub (hv/vmx/vmx_entry.S): 0 after a VM exit, 1 if the entry failed. */
+int vmx_enter(struct vcpu_regs *regs, int launched);
+
+#endif

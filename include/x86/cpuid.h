@@ -1,0 +1,58 @@
+/*
+ * CPUID: the leaves and bits keyhole reads, hides or owns (Intel SDM Vol. 2A,
+ * CPUID), and the instruction.
+ */
+#ifndef KEYHOLE_X86_CPUID_H
+#define KEYHOLE_X86_CPUID_H
+
+#include <keyhole/types.h>
+
+#define CPUID_LEAF_FEATURES 0x1
+#define CPUID_LEAF_MWAIT 0x5
+#define CPUID_LEAF_THERMAL 0x6
+#define CPUID_LEAF_PMU 0xa
+#define CPUID_LEAF_XSAVE 0xd
+
+/* Leaf 1, ECX */
+#define CPUID_1_ECX_MONITOR BIT(3)
+#define CPUID_1_ECX_DS_CPL BIT(4)
+#define CPUID_1_ECX_VMX BIT(5)
+#define CPUID_1_ECX_SMX BIT(6)
+#define CPUID_1_ECX_EST BIT(7)
+#define CPUID_1_ECX_TM2 BIT(8)
+#define CPUID_1_ECX_PDCM BIT(15)
+#define CPUID_1_ECX_X2APIC BIT(21)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID_1_ECX_OSXSAVE BIT(27)
+#define CPUID_1_ECX_HYPERVISOR BIT(31)
+
+/* Leaf 1, EDX */
+#define CPUID_1_EDX_MCE BIT(7)
+#define CPUID_1_EDX_APIC BIT(9)
+#define CPUID_1_EDX_MTRR BIT(12)
+#define CPUID_1_EDX_MCA BIT(14)
+#define CPUID_1_EDX_DS BIT(21)
+#define CPUID_1_EDX_ACPI BIT(22)
+#define CPUID_1_EDX_TM BIT(29)
+#define CPUID_1_EDX_PBE BIT(31)
+
+struct cpuid_regs {
+	u32 eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid_count(u32 leaf, u32 subleaf)
+{
+	struct cpuid_regs r;
+
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+static inline struct cpuid_regs cpuid(u32 leaf)
+{
+	return cpuid_count(leaf, 0);
+}
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * The legacy PC's fixed I/O ports (the ISA devices every PC-compatible
+ * chipset still decodes): the two 8259A interrupt controllers, the 8254
+ * timer, port B, the CMOS RTC and the POST code port.  COM1 is in
+ * x86/uart16550.h.
+ */
+#ifndef KEYHOLE_X86_PC_H
+#define KEYHOLE_X86_PC_H
+
+#define PIC1_CMD 0x20
+#define PIC1_DATA 0x21 /* the interrupt mask */
+#define PIC2_CMD 0xa0
+#define PIC2_DATA 0xa1
+#define PIC_ELCR 0x4d0 /* edge/level control, one byte per PIC */
+#define PIC_PORTS 2
+#define PIC_ELCR_PORTS 2
+
+#define PIT_BASE 0x40 /* counters 0-2 and the mode register */
+#define PIT_PORTS 4
+#define PORT_B 0x61   /* PIT counter 2 gate and speaker; NMI status and masks */
+#define CMOS_INDEX 0x70
+#define CMOS_DATA 0x71
+#define POST_PORT 0x80 /* POST codes: the classic I/O delay */
+
+#endif
