@@ -111,3 +111,9 @@ TEST_SUITES += test-bochs
 run: deps $(BUILD)/keyhole.iso
 	@tools/run.sh $(BUILD)/keyhole.iso
 
+# The tree's shape (README, "Layout"): one-way layers, no call cycles, file sizes.
+.PHONY: test-tree
+test-tree: $(HV_ELF)
+	@tools/check-tree.py $(HV_BUILD)
+
+TEST_SUITES += test-tree

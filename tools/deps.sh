@@ -14,6 +14,7 @@ PACKAGES=(
 	newlib-source                                     # the test guest's C library
 	clang                                             # libFuzzer
 	cpio                                              # the Linux guest's initramfs (make test-linux)
+	python3                                           # tools/check-tree.py (make test-tree)
 )
 
 missing=()
