@@ -3,7 +3,7 @@
 BENCH_ISO := $(BUILD)/bench.iso
 # A quiet console: at info level the boot log alone costs about 20 million
 # instructions of waiting for the emulated 115200-baud UART (docs/benchmarks.md).
-BENCH_CMDLINE ?= loglevel=warn bench
+BENCH_CMDLINE ?= loglevel=warn diag bench
 
 $(BENCH_ISO): $(BUILD)/keyhole.elf $(BUILD)/guests/bench.elf tools/mkiso.sh mk/bench.mk
 	@echo "  GRUB    $@"

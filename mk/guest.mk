@@ -77,7 +77,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -nostdinc \
 	-Iinclude -Iguest/rt -Iguest/lib
 GUEST_ASFLAGS := -g -Iinclude -Iguest/rt
 
-GUEST_RT_SRCS := guest/rt/crt0.S guest/rt/trap_entry.S guest/rt/syscalls.c guest/rt/traps.c
+GUEST_RT_SRCS := guest/rt/crt0.S guest/rt/trap_entry.S guest/rt/syscalls.c guest/rt/traps.c guest/rt/user.c guest/rt/user_entry.S
 GUEST_LIB_SRCS := guest/lib/report.c
 GUEST_TEST_SRCS := guest/tests/test_guest.c
 

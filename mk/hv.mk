@@ -28,7 +28,7 @@ HV_GUEST_MODULE := $(BUILD)/guest.elf
 HV_EXTRA_OBJS := $(BUILD)/guest_blob.o
 ASM_OFFSETS := $(BUILD)/include/generated/asm-offsets.h
 
-KEYHOLE_CMDLINE ?= loglevel=info audit=entry selftest
+KEYHOLE_CMDLINE ?= loglevel=info audit=entry diag selftest
 
 # The string routines must not be turned back into calls to themselves.
 HV_LOCAL_CFLAGS := -fno-tree-loop-distribute-patterns -MMD -MP

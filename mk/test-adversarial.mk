@@ -9,11 +9,12 @@
 # The guests are built by mk/guest.mk (EXTRA_GUESTS).
 
 ADV_ISO := $(BUILD)/adversarial.iso
-# audit=entry: invariant 1 at every VM entry; testhooks: the leak planter for the last guest.
-ADV_CMDLINE := loglevel=info audit=entry testhooks guest_mem=16M
+# audit=entry: invariant 1 at every VM entry; diag: the DIAG calls the guests check with;
+# testhooks: the leak planter for the last guest.
+ADV_CMDLINE := loglevel=info audit=entry diag testhooks guest_mem=16M
 # The hostile cases in the order they run; the harness knows what each must end in.
 ADV_CASES := read-far write-outside exec-outside last-page triple-fault string-io ud vmxon wrmsr \
-	cr4-vmxe page-fault hlt hypercall-ranges shutdown-ports scrub-write scrub-check
+	cr4-vmxe page-fault hlt hypercall-ranges shutdown-ports scrub-write scrub-check cpl3-hypercalls
 HOSTILE := $(BUILD)/guests/hostile.elf
 
 $(ADV_ISO): $(HV_ELF) $(HOSTILE) tools/mkiso.sh mk/test-adversarial.mk
@@ -25,6 +26,7 @@ $(ADV_ISO): $(HV_ELF) $(HOSTILE) tools/mkiso.sh mk/test-adversarial.mk
 
 # The fuzzer in a boot of its own: it asks for the audit after every batch
 # (DIAG_AUDIT) instead of paying for one at each of its 100,000 entries.
+# Twice: from CPL 0, then the same calls (and EXIT) from CPL 3, all refused.
 FUZZ_GUEST_ISO := $(BUILD)/fuzz-guest.iso
 FUZZ_GUEST_SEED ?= 0x5eed
 FUZZ_GUEST_CALLS ?= 100000
@@ -36,8 +38,9 @@ $(FUZZ_GUEST_STAMP): hv-force
 
 $(FUZZ_GUEST_ISO): $(HV_ELF) $(BUILD)/guests/fuzz.elf $(FUZZ_GUEST_STAMP) tools/mkiso.sh mk/test-adversarial.mk
 	@echo "  GRUB    $@"
-	@tools/mkiso.sh $@ $(HV_ELF) "loglevel=info guest_mem=16M" \
-		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS)"
+	@tools/mkiso.sh $@ $(HV_ELF) "loglevel=info diag guest_mem=16M" \
+		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS)" \
+		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS) cpl=3"
 
 .PHONY: test-adversarial test-fuzz-guest
 test-adversarial: $(ADV_ISO)

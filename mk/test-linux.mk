@@ -16,12 +16,12 @@ LINUX_GUEST_MEM ?= 256
 # quiet and the rest: the flags docs/PLATFORM measured fastest in Bochs.
 LINUX_CMDLINE ?= console=ttyS0,115200 quiet nokaslr mitigations=off cryptomgr.notests rodata=off \
 	tsc=reliable no_timer_check
-LINUX_KEYHOLE_CMDLINE := loglevel=info protect=all audit=entry guest_mem=$(LINUX_GUEST_MEM)M
+LINUX_KEYHOLE_CMDLINE := loglevel=info protect=all audit=entry diag guest_mem=$(LINUX_GUEST_MEM)M
 
 $(LINUX_DIR)/bzImage: tools/linux-guest.sh
 	@tools/linux-guest.sh kernel $(LINUX_DIR)
 
-$(LINUX_DIR)/initrd.cpio.gz: tools/linux-guest.sh tests/linux/init
+$(LINUX_DIR)/initrd.cpio.gz: tools/linux-guest.sh tests/linux/init tests/linux/hcprobe.c include/keyhole/hypercall.h
 	@tools/linux-guest.sh initrd $(LINUX_DIR) tests/linux/init
 
 # Rebuilt when the command lines change.

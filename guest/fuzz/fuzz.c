@@ -9,6 +9,10 @@
  * (DIAG_FILL, DIAG_COPY) are steered into a sandbox at the top of memory when
  * they would be valid; a canary buffer and keyhole's page tables for the
  * guest are checksummed after every batch, by the guest and by keyhole.
+ *
+ * With cpl=3 on the command line every batch runs at CPL 3 instead, with
+ * every number EXIT and TEST_PLANT_LEAK included: each call must come back
+ * -EPERM with RBX untouched (invariant 7), and the same checks must hold.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -21,6 +25,7 @@
 #include "kh.h"
 #include "report.h"
 #include "rt.h"
+#include "user.h"
 
 #define PAGE ((uint64_t)4096)
 #define BATCH 1000
@@ -67,7 +72,7 @@ static uint64_t random_len(void)
 	}
 }
 
-static uint64_t random_nr(void)
+static uint64_t random_nr(bool any)
 {
 	static const uint64_t known[] = {
 		KH_HC_NOP, KH_HC_ENABLE_MEM_PROTECTED, KH_HC_MEM_SHARE, KH_HC_MEM_UNSHARE,
@@ -80,7 +85,7 @@ static uint64_t random_nr(void)
 		return known[next() % (sizeof(known) / sizeof(known[0]))];
 	do
 		nr = next() % 4 ? next() % 0x200 : next();
-	while (nr == KH_HC_EXIT || nr == KH_HC_TEST_PLANT_LEAK);
+	while (!any && (nr == KH_HC_EXIT || nr == KH_HC_TEST_PLANT_LEAK));
 	return nr;
 }
 
@@ -128,6 +133,47 @@ static uint32_t tables_sum(void)
 	return kh_checksum((const void *)(uintptr_t)GUEST_TABLES_GPA, GUEST_TABLES_BYTES);
 }
 
+/* What a run counts; at CPL 3 it is filled by ring-3 code and read back at CPL 0. */
+struct fuzz_run {
+	uint64_t answered, refused, served_from_user, rbx_changed;
+	bool user;
+};
+
+static void one_call(struct fuzz_run *f)
+{
+	uint64_t nr = random_nr(f->user), a0, a1, a2, rbx;
+	bool gfn_args = nr == KH_HC_MEM_SHARE || nr == KH_HC_MEM_UNSHARE || nr == KH_HC_DIAG_IN_DMAP ||
+			nr == KH_HC_DIAG_DIRTY;
+
+	a0 = random_arg(gfn_args);
+	a1 = gfn_args ? (next() % 4 ? next() % 16 : next()) : (nr == KH_HC_DIAG_COPY ? random_arg(false) : random_len());
+	a2 = nr == KH_HC_DIAG_COPY ? random_len() : next() % 4 ? next() % 256 : next();
+	if (nr == KH_HC_DIAG_FILL)
+		steer_into_sandbox(&a0, a1);
+	if (nr == KH_HC_DIAG_COPY)
+		steer_into_sandbox(&a0, a2);
+	uint64_t a3 = next(), t0 = rdtsc();
+	int64_t r = kh_hypercall(nr, a0, a1, a2, a3, &rbx);
+	uint64_t dt = rdtsc() - t0;
+	unsigned int k = cost_class(nr);
+	cost[k] += dt;
+	count[k]++;
+	f->answered++;
+	f->refused += r < 0;
+	if (f->user) {
+		f->served_from_user += r != KH_ERR_NOT_KERNEL;
+		f->rbx_changed += rbx != a0;
+	}
+}
+
+static uint8_t user_stack[16384] __attribute__((aligned(16)));
+
+static void user_batch(void *arg)
+{
+	for (int i = 0; i < BATCH; i++)
+		one_call(arg);
+}
+
 int main(void)
 {
 	const struct kh_guest_boot *b = kh_boot_info();
@@ -135,57 +181,52 @@ int main(void)
 	const char *s = strstr(line, "seed="), *c = strstr(line, "calls=");
 	uint64_t seed = s ? strtoull(s + 5, NULL, 0) : 0x6b65796865ull;
 	uint64_t calls = c ? strtoull(c + 6, NULL, 0) : 100000;
-	uint64_t refused = 0, answered = 0, audits = 0, dirty_audits = 0;
+	uint64_t audits = 0, dirty_audits = 0;
+	static struct fuzz_run f;
 
+	f.user = strstr(line, "cpl=3") != NULL;
 	mem_size = b->mem_size;
 	sandbox = mem_size - SANDBOX_BYTES;
 	rng = seed ? seed : 1;
 	for (unsigned int i = 0; i < CANARY_BYTES; i++)
 		canary[i] = (uint8_t)(i * 131 + 7);
 	const uint32_t canary_sum = kh_checksum(canary, CANARY_BYTES);
+	if (f.user)
+		kh_user_prepare(); /* the user bit in the page tables: before their checksum is taken */
 	const uint32_t tables = tables_sum();
 	bool canary_ok = true, hv_agrees = true;
 
-	printf("fuzz: %" PRIu64 " hypercalls from seed 0x%" PRIx64 "\n", calls, seed);
-	for (uint64_t n = 0; n < calls; n++) {
-		uint64_t nr = random_nr(), a0, a1, a2, rbx;
-		bool gfn_args = nr == KH_HC_MEM_SHARE || nr == KH_HC_MEM_UNSHARE || nr == KH_HC_DIAG_IN_DMAP ||
-				nr == KH_HC_DIAG_DIRTY;
-
-		a0 = random_arg(gfn_args);
-		a1 = gfn_args ? (next() % 4 ? next() % 16 : next()) : (nr == KH_HC_DIAG_COPY ? random_arg(false) : random_len());
-		a2 = nr == KH_HC_DIAG_COPY ? random_len() : next() % 4 ? next() % 256 : next();
-		if (nr == KH_HC_DIAG_FILL)
-			steer_into_sandbox(&a0, a1);
-		if (nr == KH_HC_DIAG_COPY)
-			steer_into_sandbox(&a0, a2);
-		uint64_t a3 = next(), t0 = rdtsc();
-		int64_t r = kh_hypercall(nr, a0, a1, a2, a3, &rbx);
-		uint64_t dt = rdtsc() - t0;
-		unsigned int k = cost_class(nr);
-		cost[k] += dt;
-		count[k]++;
-		answered++;
-		refused += r < 0;
-
-		if ((n + 1) % BATCH == 0 || n + 1 == calls) {
-			audits++;
-			dirty_audits += kh_hypercall0(KH_HC_DIAG_AUDIT) != 0;
-			canary_ok &= kh_checksum(canary, CANARY_BYTES) == canary_sum && tables_sum() == tables;
-			hv_agrees &= kh_hypercall2(KH_HC_DIAG_CHECKSUM, (uintptr_t)canary, CANARY_BYTES) ==
-				     (int64_t)canary_sum;
-		}
-		if ((n + 1) % 20000 == 0)
-			printf("fuzz: %" PRIu64 " calls, %" PRIu64 " refused\n", n + 1, refused);
+	printf("fuzz: %" PRIu64 " hypercalls from seed 0x%" PRIx64 " at CPL %u\n", calls, seed, f.user ? 3 : 0);
+	calls = (calls + BATCH - 1) / BATCH * BATCH;
+	for (uint64_t n = 0; n < calls; n += BATCH) {
+		if (f.user)
+			kh_run_user(user_batch, &f, user_stack + sizeof(user_stack));
+		else
+			for (int i = 0; i < BATCH; i++)
+				one_call(&f);
+		audits++;
+		dirty_audits += kh_hypercall0(KH_HC_DIAG_AUDIT) != 0;
+		canary_ok &= kh_checksum(canary, CANARY_BYTES) == canary_sum && tables_sum() == tables;
+		hv_agrees &= kh_hypercall2(KH_HC_DIAG_CHECKSUM, (uintptr_t)canary, CANARY_BYTES) == (int64_t)canary_sum;
+		if ((n + BATCH) % 20000 == 0)
+			printf("fuzz: %" PRIu64 " calls, %" PRIu64 " refused\n", n + BATCH, f.refused);
 	}
+	uint64_t answered = f.answered;
 	report(answered == calls, "every one of %" PRIu64 " hypercalls was answered", calls);
 	report(dirty_audits == 0, "keyhole's audit was clean after each of %" PRIu64 " batches", audits);
 	report(canary_ok, "the canary and keyhole's page tables for this guest never changed");
 	report(hv_agrees, "keyhole's checksum of the canary agreed with the guest's after every batch");
+	if (f.user) {
+		report(kh_cpl() == 0, "the batches ran at CPL 3 and the guest is back at CPL 0");
+		report(f.served_from_user == 0, "every hypercall from CPL 3 was refused with -EPERM (%" PRIu64 " were not)",
+		       f.served_from_user);
+		report(f.rbx_changed == 0, "no call from CPL 3 returned a second result in RBX (%" PRIu64 " did)",
+		       f.rbx_changed);
+	}
 	for (unsigned int k = 0; k < 5; k++)
 		if (count[k])
 			printf("fuzz: %-13s %6" PRIu64 " calls, mean %" PRIu64 " TSC ticks\n", class_name[k], count[k],
 			       cost[k] / count[k]);
-	printf("fuzz: done: %" PRIu64 " hypercalls, %" PRIu64 " refused, seed 0x%" PRIx64 "\n", answered, refused, seed);
+	printf("fuzz: done: %" PRIu64 " hypercalls, %" PRIu64 " refused, seed 0x%" PRIx64 "\n", answered, f.refused, seed);
 	return report_summary();
 }

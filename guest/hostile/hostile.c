@@ -20,6 +20,7 @@
 #include "kh.h"
 #include "report.h"
 #include "rt.h"
+#include "user.h"
 
 #define PTE_P 0x1ull
 #define PTE_W 0x2ull
@@ -171,6 +172,101 @@ static int attack_hypercall_ranges(void)
 	return report_summary();
 }
 
+/*
+ * Every hypercall from CPL 3, each with the arguments that would do the
+ * most harm if it were served (DESIGN.md invariant 7): each must get -EPERM
+ * and change nothing.  Ring 3 has no console: the calls' results go into
+ * memory and are judged back at CPL 0.
+ */
+#define SECRET_BYTE 0x5e
+static uint8_t cpl3_secret[PAGE] __attribute__((aligned(4096)));
+static uint8_t cpl3_other[PAGE] __attribute__((aligned(4096)));
+static uint8_t cpl3_stack[16384] __attribute__((aligned(16)));
+
+static const struct cpl3_call {
+	uint64_t nr;
+	const char *name;
+} cpl3_calls[] = {
+	{ KH_HC_NOP, "NOP" },
+	{ KH_HC_EXIT, "EXIT" },
+	{ KH_HC_ENABLE_MEM_PROTECTED, "ENABLE_MEM_PROTECTED" },
+	{ KH_HC_MEM_SHARE, "MEM_SHARE" },
+	{ KH_HC_MEM_UNSHARE, "MEM_UNSHARE" },
+	{ KH_HC_DIAG_READ8, "DIAG_READ8" },
+	{ KH_HC_DIAG_FILL, "DIAG_FILL" },
+	{ KH_HC_DIAG_CHECKSUM, "DIAG_CHECKSUM" },
+	{ KH_HC_DIAG_COPY, "DIAG_COPY" },
+	{ KH_HC_DIAG_IN_DMAP, "DIAG_IN_DMAP" },
+	{ KH_HC_DIAG_DIRTY, "DIAG_DIRTY" },
+	{ KH_HC_DIAG_AUDIT, "DIAG_AUDIT" },
+	{ KH_HC_DIAG_READ, "DIAG_READ" },
+	{ KH_HC_TEST_PLANT_LEAK, "TEST_PLANT_LEAK" },
+	{ 0x1ff, "an unknown number" },
+};
+#define CPL3_CALLS (sizeof(cpl3_calls) / sizeof(cpl3_calls[0]))
+
+struct cpl3_results {
+	unsigned int cpl;
+	int64_t rax[CPL3_CALLS];
+	uint64_t rbx[CPL3_CALLS];
+};
+
+static void cpl3_body(void *arg)
+{
+	struct cpl3_results *res = arg;
+	uint64_t pages = kh_boot_info()->mem_size / PAGE;
+	uint64_t secret = (uintptr_t)cpl3_secret, other = (uintptr_t)cpl3_other;
+
+	res->cpl = kh_cpl();
+	for (unsigned int i = 0; i < CPL3_CALLS; i++) {
+		/* a0: the whole memory or the secret page; a1: a length or count; a2: a fill byte */
+		uint64_t a0 = secret, a1 = PAGE, a2 = 0x58;
+
+		switch (cpl3_calls[i].nr) {
+		case KH_HC_EXIT: a0 = 0x55; break;
+		case KH_HC_MEM_SHARE: case KH_HC_MEM_UNSHARE: a0 = 0; a1 = pages; break;
+		case KH_HC_DIAG_COPY: a0 = secret; a1 = other; a2 = PAGE; break;
+		case KH_HC_DIAG_IN_DMAP: case KH_HC_DIAG_DIRTY: case KH_HC_TEST_PLANT_LEAK: a0 = secret / PAGE; break;
+		}
+		res->rax[i] = kh_hypercall(cpl3_calls[i].nr, a0, a1, a2, 0, &res->rbx[i]);
+	}
+}
+
+static int attack_cpl3_hypercalls(void)
+{
+	static struct cpl3_results res;
+	uint64_t secret_gfn = (uintptr_t)cpl3_secret / PAGE;
+
+	memset(cpl3_secret, SECRET_BYTE, sizeof(cpl3_secret));
+	memset(cpl3_other, 0x0f, sizeof(cpl3_other));
+	report(kh_hypercall0(KH_HC_ENABLE_MEM_PROTECTED) == 0, "CPL 0: ENABLE_MEM_PROTECTED");
+	int64_t sum = kh_hypercall2(KH_HC_DIAG_CHECKSUM, (uintptr_t)cpl3_secret, PAGE);
+	report(kh_hypercall1(KH_HC_DIAG_IN_DMAP, secret_gfn) == 0, "CPL 0: the secret page is protected");
+
+	kh_run_user(cpl3_body, &res, cpl3_stack + sizeof(cpl3_stack));
+	report(kh_cpl() == 0 && res.cpl == 3, "the calls ran at CPL 3 (saw %u) and the guest is back at CPL 0", res.cpl);
+	for (unsigned int i = 0; i < CPL3_CALLS; i++)
+		report(res.rax[i] == KH_ERR_NOT_KERNEL, "CPL 3: %s refused with -EPERM (got %" PRId64 ")",
+		       cpl3_calls[i].name, res.rax[i]);
+	uint64_t secret_rbx = 0;
+	for (unsigned int i = 0; i < CPL3_CALLS; i++)
+		if (cpl3_calls[i].nr == KH_HC_DIAG_READ8)
+			secret_rbx = res.rbx[i];
+	report(secret_rbx == (uintptr_t)cpl3_secret, "CPL 3: DIAG_READ8 left RBX as it was: no byte of the page came back");
+
+	bool intact = true;
+	for (unsigned int i = 0; i < PAGE; i++)
+		intact &= cpl3_secret[i] == SECRET_BYTE && cpl3_other[i] == 0x0f;
+	report(intact, "nothing written: the secret page and the copy target are as the guest left them");
+	report(kh_hypercall2(KH_HC_DIAG_CHECKSUM, (uintptr_t)cpl3_secret, PAGE) == sum,
+	       "keyhole reads the same secret page as before");
+	report(kh_hypercall1(KH_HC_DIAG_IN_DMAP, secret_gfn) == 0, "the secret page is still protected (no MEM_SHARE took effect)");
+	report(kh_hypercall1(KH_HC_DIAG_IN_DMAP, 0) == 0, "so is the first page of memory");
+	report(kh_hypercall0(KH_HC_DIAG_AUDIT) == 0, "the audit is clean (no TEST_PLANT_LEAK took effect)");
+	report(kh_hypercall0(KH_HC_NOP) == 0, "CPL 0 is still served: NOP returns 0 (and EXIT from CPL 3 did not end the guest)");
+	return report_summary();
+}
+
 static int attack_shutdown_ports(void)
 {
 	static const char word[] = "Shutdown";
@@ -251,6 +347,8 @@ int main(void)
 		__asm__ volatile("hlt");
 	else if (is_case("hypercall-ranges"))
 		return attack_hypercall_ranges();
+	else if (is_case("cpl3-hypercalls"))
+		return attack_cpl3_hypercalls();
 	else if (is_case("shutdown-ports"))
 		return attack_shutdown_ports();
 	else if (is_case("scrub-write"))

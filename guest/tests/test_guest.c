@@ -108,7 +108,10 @@ static bool test_cpuid_identity(uint32_t *features)
 	*features = found ? feat.eax : 0;
 	if (found) {
 		report(feat.eax & KH_FEAT_MEM_PROTECTED, "cpuid 0x40000001 advertises MEM_PROTECTED");
-		report(feat.eax & KH_FEAT_DIAG, "cpuid 0x40000001 advertises DIAG");
+		/* DIAG is there exactly when keyhole booted with `diag`: the bit and the calls must agree. */
+		bool diag = feat.eax & KH_FEAT_DIAG;
+		report(diag == (kh_hypercall0(KH_HC_DIAG_AUDIT) != -KH_ENOSYS),
+		       "cpuid 0x40000001 DIAG bit (%s) matches whether the DIAG calls exist", diag ? "set" : "clear");
 		report(feat.ebx == KH_ABI_VERSION, "cpuid 0x40000001 ABI version %" PRIu32, feat.ebx);
 	} else {
 		report_skip("cpuid 0x40000001: not keyhole's leaf without its signature");
@@ -318,8 +321,12 @@ int main(void)
 	test_libc();
 	if (!keyhole) {
 		report_skip("hypercalls: keyhole's CPUID signature is missing (VMCALL would fault)");
-	} else if (!(features & KH_FEAT_MEM_PROTECTED) || !(features & KH_FEAT_DIAG)) {
-		report_skip("protection and DIAG: keyhole does not advertise them");
+	} else if (!(features & KH_FEAT_DIAG)) {
+		report(kh_hypercall1(KH_HC_DIAG_IN_DMAP, 0) == -KH_ENOSYS && kh_hypercall0(KH_HC_DIAG_AUDIT) == -KH_ENOSYS,
+		       "without diag on keyhole's command line the DIAG calls do not exist (-ENOSYS)");
+		report_skip("protection and DIAG: keyhole does not offer DIAG (boot it with diag)");
+	} else if (!(features & KH_FEAT_MEM_PROTECTED)) {
+		report_skip("protection and DIAG: keyhole does not advertise MEM_PROTECTED");
 	} else {
 		test_protection();
 		test_diag_access();

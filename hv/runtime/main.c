@@ -118,6 +118,7 @@ struct options {
 	u64 guest_mem;      /* 0: each kind's default */
 	bool audit_every_entry;
 	bool test_hooks;
+	bool diag;          /* the diagnostic hypercalls */
 	bool protect_all;   /* protect=all */
 };
 
@@ -144,6 +145,9 @@ static void parse_options(const char *cmdline, struct options *o)
 	o->audit_every_entry = v && cmdline_value_is(v, len, "entry");
 	if (v && !o->audit_every_entry)
 		log_err("audit=%.*s: the only value is audit=entry (audit before every VM entry)", (int)len, v);
+	o->diag = cmdline_flag(cmdline, "diag");
+	if (o->diag)
+		log_info("diag: the diagnostic hypercalls are offered (a guest kernel may make keyhole read and write its memory): for tests only");
 	o->test_hooks = cmdline_flag(cmdline, "testhooks");
 	if (o->test_hooks)
 		log_warn("testhooks: test-only hooks are on (a guest may plant a leak): never use this in production");
@@ -212,7 +216,7 @@ void hv_main(const struct boot_info *bi)
 	mask_legacy_interrupts();
 	vcpu_run_audit_every_entry(opt.audit_every_entry);
 	vcpu_run_report_boot(bi->entry_tsc);
-	hypercall_enable_test_hooks(opt.test_hooks);
+	hypercall_configure(opt.diag, opt.test_hooks);
 	vm_report_costs(cmdline_flag(bi->cmdline, "bench"));
 	bool selftest_failed = cmdline_flag(bi->cmdline, "selftest") && selftest_run();
 

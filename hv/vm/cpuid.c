@@ -7,6 +7,7 @@
 #include <x86/cpuid.h>
 #include <x86/cr.h>
 #include "hv/vm/handlers.h"
+#include "hv/vm/hypercall.h"
 #include "hv/vm/vcpu.h"
 
 /*
@@ -32,7 +33,7 @@ void handle_cpuid(struct vcpu *v)
 	if (leaf == KH_CPUID_SIGNATURE) {
 		c = (struct cpuid_regs){ KH_CPUID_FEATURES, KH_SIGNATURE_EBX, KH_SIGNATURE_ECX, KH_SIGNATURE_EDX };
 	} else if (leaf == KH_CPUID_FEATURES) {
-		c.eax = KH_FEAT_MEM_PROTECTED | KH_FEAT_DIAG;
+		c.eax = KH_FEAT_MEM_PROTECTED | (hypercall_diag_offered() ? KH_FEAT_DIAG : 0);
 		c.ebx = KH_ABI_VERSION;
 	} else if ((leaf & 0xffffff00u) != KH_CPUID_SIGNATURE) {
 		c = cpuid_count(leaf, sub);

@@ -17,11 +17,20 @@
 
 /* ---- VMCALL, HLT ---- */
 
+/*
+ * The guest's CPL is the DPL of its SS (SDM Vol. 3C, 25.4.1 and 27.3.1.5:
+ * "SS.DPL is always equal to CPL" in the guest-state area).
+ */
+static unsigned int guest_cpl(void)
+{
+	return (vmread(GUEST_SS_AR_BYTES) >> VMX_AR_DPL_SHIFT) & 3;
+}
+
 static void handle_vmcall(struct vcpu *v)
 {
 	u64 status;
 
-	if (hypercall(v->vm, &v->regs, &v->hc, &status) == HC_EXIT) {
+	if (hypercall(v->vm, &v->regs, guest_cpl(), &v->hc, &status) == HC_EXIT) {
 		v->state = VCPU_EXITED;
 		v->exit_status = status;
 		return;

@@ -72,11 +72,17 @@ static s64 diag_copy(struct vm *vm, u64 dst, u64 src, u64 len)
 	return 0;
 }
 
-static bool test_hooks;
+static bool diag, test_hooks;
 
-void hypercall_enable_test_hooks(bool on)
+void hypercall_configure(bool diag_on, bool test_hooks_on)
 {
-	test_hooks = on;
+	diag = diag_on;
+	test_hooks = test_hooks_on;
+}
+
+bool hypercall_diag_offered(void)
+{
+	return diag;
 }
 
 /* The leak the audit must catch: one PTE in the shared tables, outside every window. */
@@ -98,6 +104,9 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 	u64 a0 = regs->rbx, a1 = regs->rcx, a2 = regs->rdx;
 	mfn_t m;
 
+	if (regs->rax >= KH_HC_DIAG_FIRST && regs->rax <= KH_HC_DIAG_LAST && regs->rax != KH_HC_TEST_PLANT_LEAK &&
+	    !diag)
+		return -ENOSYS;
 	switch (regs->rax) {
 	case KH_HC_NOP:
 		return 0;
@@ -149,9 +158,26 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 	return -ENOSYS;
 }
 
-enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, struct hc_stats *stats, u64 *status)
+enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl, struct hc_stats *stats,
+			 u64 *status)
 {
 	stats->calls++;
+	/*
+	 * Invariant 7: VMCALL exits from every privilege level (SDM Vol. 3C,
+	 * 26.1.3), so a guest's user space reaches this point too.  Refused
+	 * before anything is decoded, as KVM's kvm_emulate_hypercall() does.
+	 */
+	if (unlikely(cpl != 0)) {
+		stats->errors++;
+		stats->not_kernel++;
+		if (stats->not_kernel <= HC_LOG_LIMIT)
+			log_warn("guest%u: hypercall %s (%#lx) from CPL %u refused: only the guest's kernel may call keyhole",
+				 vm->id, hypercall_name(regs->rax), regs->rax, cpl);
+		if (stats->not_kernel == HC_LOG_LIMIT)
+			log_warn("guest%u: further hypercalls from CPL > 0 are counted, not logged", vm->id);
+		regs->rax = (u64)(s64)-EPERM;
+		return HC_RESUME;
+	}
 	if (regs->rax == KH_HC_EXIT) {
 		*status = regs->rbx;
 		return HC_EXIT;

@@ -21,12 +21,24 @@ enum hc_result {
 
 struct hc_stats {
 	u64 calls;
-	u64 errors;
+	u64 errors;     /* every refused call, those below included */
+	u64 not_kernel; /* refused because the caller ran at CPL > 0 */
 };
 
-enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, struct hc_stats *stats, u64 *status);
-/* The testhooks command-line word: allow KH_HC_TEST_PLANT_LEAK. */
-void hypercall_enable_test_hooks(bool on);
+/*
+ * Serves the VMCALL in regs from a guest running at privilege level cpl
+ * (its SS.DPL).  Only CPL 0 is served (invariant 7): from CPL 1-3 every
+ * call, EXIT included, gets -EPERM in RAX and changes nothing else.
+ */
+enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl, struct hc_stats *stats,
+			 u64 *status);
+/*
+ * The command-line words: `diag` offers the diagnostic calls (0x100-0x1ff)
+ * and their CPUID feature bit; `testhooks` allows KH_HC_TEST_PLANT_LEAK.
+ */
+void hypercall_configure(bool diag, bool test_hooks);
+/* Are the diagnostic calls offered (KH_FEAT_DIAG)? */
+bool hypercall_diag_offered(void);
 /* Where a planted leak maps its frame: far from anything keyhole maps. */
 #define TEST_LEAK_VA 0xffffffffc0000000ULL
 const char *hypercall_name(u64 nr);

@@ -10,6 +10,13 @@
  * EDX; leaf 0x40000001 returns the feature bits below in EAX and the ABI
  * version in EBX.  The seed series used KVM's numbers 12..14; upstream KVM
  * gave 12 to KVM_HC_MAP_GPA_RANGE since, so keyhole has its own.
+ *
+ * Only the guest's kernel speaks to keyhole: VMCALL exits from every
+ * privilege level, and a call from CPL 1-3 is refused with -EPERM (as KVM
+ * answers -KVM_EPERM), whatever its number, EXIT included, with nothing
+ * changed.  The diagnostic calls (0x100-0x1ff) exist only when keyhole's
+ * command line says `diag` (and TEST_PLANT_LEAK only with `testhooks`);
+ * otherwise they answer -ENOSYS and KH_FEAT_DIAG is clear.
  */
 #ifndef KEYHOLE_HYPERCALL_H
 #define KEYHOLE_HYPERCALL_H
@@ -23,7 +30,7 @@
 
 /* Feature bits in CPUID 0x40000001.EAX */
 #define KH_FEAT_MEM_PROTECTED (1u << 0) /* ENABLE_MEM_PROTECTED, MEM_SHARE, MEM_UNSHARE */
-#define KH_FEAT_DIAG (1u << 1)          /* the KH_HC_DIAG_* calls */
+#define KH_FEAT_DIAG (1u << 1)          /* the KH_HC_DIAG_* calls (keyhole booted with `diag`) */
 
 enum kh_hypercall {
 	KH_HC_NOP = 0,                  /* -> 0 */
@@ -48,6 +55,13 @@ enum kh_hypercall {
 	 */
 	KH_HC_TEST_PLANT_LEAK = 0x1f0, /* (gfn) -> 0 */
 };
+
+/* The diagnostic range: offered only with `diag` on keyhole's command line. */
+#define KH_HC_DIAG_FIRST 0x100
+#define KH_HC_DIAG_LAST 0x1ff
+
+/* What every call from outside the guest's kernel (CPL > 0) gets in RAX: -EPERM. */
+#define KH_ERR_NOT_KERNEL (-1)
 
 /* Longest buffer a single DIAG call accepts. */
 #define KH_DIAG_MAX_LEN (1u << 20)

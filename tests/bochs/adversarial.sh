@@ -50,12 +50,15 @@ expect 12 hypercall-ranges 'exited with status 0 ' "bad hypercall ranges are all
 expect 13 shutdown-ports 'exited with status 0 ' "the emulator's shutdown ports do not end keyhole"
 expect 14 scrub-write 'exited with status 0 ' "a guest fills its memory"
 expect_guest 15 scrub-check 'PASS: memory this guest did not write reads as zeros' "the next guest finds only zeros"
-expect 16 invalid-state 'VM entry failed: INVALID_GUEST_STATE.*offending field: GUEST_RFLAGS' "invalid guest state is reported with the offending field"
-expect 16 invalid-state 'stopped by keyhole: VM entry failed' "and only that guest is stopped"
-check "every guest was created: keyhole went on after each" in_serial '^\[keyhole\] guest17: 16 MiB, entry'
-check "guest17 (plant-leak): the audit catches the planted leak at the next VM entry" in_serial \
+check "guest16 (cpl3-hypercalls): a hypercall from CPL 3 is refused and logged by name" in_serial \
+	'^\[keyhole\] warning: guest16: hypercall EXIT \(0x1\) from CPL 3 refused: only the guest.s kernel may call keyhole'
+expect 16 cpl3-hypercalls 'exited with status 0 ' "and every call from CPL 3 was refused with nothing changed"
+expect 17 invalid-state 'VM entry failed: INVALID_GUEST_STATE.*offending field: GUEST_RFLAGS' "invalid guest state is reported with the offending field"
+expect 17 invalid-state 'stopped by keyhole: VM entry failed' "and only that guest is stopped"
+check "every guest was created: keyhole went on after each" in_serial '^\[keyhole\] guest18: 16 MiB, entry'
+check "guest18 (plant-leak): the audit catches the planted leak at the next VM entry" in_serial \
 	'^\[keyhole\] PANIC: audit: protected frame 0x[0-9a-f]+ reachable at 0xffffffffc0000000 at VM entry \(invariant 1\)'
-check "the leaking guest never ran again" not_in_serial '^\[guest17\] FAIL: the leak went unnoticed'
+check "the leaking guest never ran again" not_in_serial '^\[guest18\] FAIL: the leak went unnoticed'
 check "no fault in keyhole itself" not_in_serial '^\[keyhole\] error: exception'
 only_audit_panic() { ! serial_text | grep -E '^\[keyhole\] PANIC: ' | grep -vq 'PANIC: audit: '; }
 check "no other panic" only_audit_panic

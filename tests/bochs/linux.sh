@@ -23,7 +23,9 @@ BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-570}
 # The guest's COM1 is passed through: its lines carry no [guest0] tag.
 guest_pass=$(serial_text | grep -cE '^KEYHOLE-LINUX: PASS: ')
 guest_fail=$(serial_text | grep -cE '^KEYHOLE-LINUX: FAIL: ')
-serial_text | grep -E '^KEYHOLE-LINUX: ' | sed 's/^/  /'
+probe_pass=$(serial_text | grep -cE '^HCPROBE: PASS: ')
+probe_fail=$(serial_text | grep -cE '^HCPROBE: FAIL: ')
+serial_text | grep -E '^(KEYHOLE-LINUX|HCPROBE): ' | sed 's/^/  /'
 
 check "an initrd with no kernel before it: refused" in_serial \
 	'^\[keyhole\] error: guest0: module 0 is an initrd with no linux module right before it'
@@ -36,8 +38,12 @@ check "the guest runs protected from its first instruction (protect=all)" in_ser
 check "userspace reached: /init printed uname -r" in_serial '^KEYHOLE-LINUX: userspace reached, kernel [0-9]'
 check "the guest's summary agrees with its PASS/FAIL lines, none failed" \
 	in_serial "^KEYHOLE-LINUX: $guest_pass passed, 0 failed"
-enough() { [ "$guest_pass" -ge 4 ]; }
-check "all four in-guest checks ran" enough
+enough() { [ "$guest_pass" -ge 6 ]; }
+check "all six in-guest checks ran" enough
+probe_enough() { [ "$probe_pass" -ge 15 ] && [ "$probe_fail" -eq 0 ]; }
+check "hcprobe: every hypercall from uid 1000 was refused ($probe_pass checks)" probe_enough
+check "keyhole logged the unprivileged calls it refused" in_serial \
+	'^\[keyhole\] warning: guest2: hypercall DIAG_READ8 \(0x100\) from CPL 3 refused'
 check "the kernel's console works to the end (reboot: System halted)" in_serial 'reboot: System halted'
 check "the guest powered off: keyhole saw its final halt" in_serial \
 	'^\[keyhole\] guest2: halted with interrupts disabled'
@@ -53,8 +59,8 @@ unexpected_errors() { serial_text | grep -E '^\[keyhole\] error: ' | grep -vE 'g
 check "no hypervisor errors but the two refusals" eval '[ -z "$(unexpected_errors)" ]'
 check "no panic in keyhole" not_in_serial 'PANIC: '
 check "ended through the shutdown port" ended_by_shutdown
-passed=$((passed + guest_pass))
-failed=$((failed + guest_fail))
+passed=$((passed + guest_pass + probe_pass))
+failed=$((failed + guest_fail + probe_fail))
 
 echo "serial log: $serial"
 if [ "$failed" -ne 0 ]; then

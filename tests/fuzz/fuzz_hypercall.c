@@ -130,7 +130,7 @@ static u64 arg(u8 shape, int i, bool is_gfn)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hc_stats stats = { 0, 0 };
+	struct hc_stats stats = { 0 };
 
 	in = data;
 	in_len = size;
@@ -140,21 +140,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(prot, 0, sizeof(prot));
 	memset(dirty, 0, sizeof(dirty));
 	enabled = false;
+	hypercall_configure(true, false);
 	if (vm_mem_init(&vm, 0, 2) || vm_mem_add(&vm, _gfn(0), PAGES))
 		abort();
 
 	for (int n = 0; in_len && n < MAX_CALLS; n++) {
 		u8 sel = (u8)take(1), shape = (u8)take(1);
+		/* One call in eight from outside the kernel: refused, nothing changes (invariant 7). */
+		unsigned int cpl = (sel & 7) == 7 ? 1 + (shape >> 6) % 3 : 0;
 		u64 nr = sel < 240 ? known[sel % (sizeof(known) / sizeof(known[0]))] : take(8);
 		bool gfns = nr == KH_HC_MEM_SHARE || nr == KH_HC_MEM_UNSHARE || nr == KH_HC_DIAG_IN_DMAP ||
 			    nr == KH_HC_DIAG_DIRTY;
 		struct vcpu_regs r = { .rax = nr, .rbx = arg(shape, 0, gfns), .rcx = arg(shape, 1, gfns),
 				       .rdx = arg(shape, 2, false), .rsi = take(8) };
 		u64 want_rbx = r.rbx, status = 0;
-		s64 want = oracle(nr, r.rbx, r.rcx, r.rdx, &want_rbx);
-		enum hc_result res = hypercall(&vm, &r, &stats, &status);
+		s64 want = cpl ? -EPERM : oracle(nr, r.rbx, r.rcx, r.rdx, &want_rbx);
+		enum hc_result res = hypercall(&vm, &r, cpl, &stats, &status);
 
-		if (nr == KH_HC_EXIT) {
+		if (nr == KH_HC_EXIT && !cpl) {
 			check(res == HC_EXIT, "EXIT must end the guest", nr);
 			break;
 		}

@@ -17,17 +17,25 @@ static void setup(void)
 {
 	sim_boot_standard();
 	memset(&stats, 0, sizeof(stats));
+	hypercall_configure(true, false); /* the test images' diag */
 	EXPECT_EQ(vm_mem_init(&vm, 0, 2), 0);
 	EXPECT_EQ(vm_mem_add(&vm, _gfn(0), PAGES), 0);
 }
 
-static s64 hc(u64 nr, u64 a0, u64 a1, u64 a2)
+static s64 hc_at(unsigned int cpl, u64 nr, u64 a0, u64 a1, u64 a2, u64 *rbx)
 {
 	struct vcpu_regs r = { .rax = nr, .rbx = a0, .rcx = a1, .rdx = a2 };
 	u64 status;
 
-	EXPECT_EQ(hypercall(&vm, &r, &stats, &status), HC_RESUME);
+	EXPECT_EQ(hypercall(&vm, &r, cpl, &stats, &status), HC_RESUME);
+	if (rbx)
+		*rbx = r.rbx;
 	return (s64)r.rax;
+}
+
+static s64 hc(u64 nr, u64 a0, u64 a1, u64 a2)
+{
+	return hc_at(0, nr, a0, a1, a2, NULL);
 }
 
 static u8 *gbyte(u64 gpa)
@@ -44,7 +52,7 @@ TEST(hypercall_nop_and_exit)
 
 	setup();
 	EXPECT_EQ(hc(KH_HC_NOP, 1, 2, 3), 0);
-	EXPECT_EQ(hypercall(&vm, &r, &stats, &status), HC_EXIT);
+	EXPECT_EQ(hypercall(&vm, &r, 0, &stats, &status), HC_EXIT);
 	EXPECT_EQ(status, 3);
 	EXPECT_EQ(stats.calls, 2);
 	EXPECT_EQ(stats.errors, 0);
@@ -77,7 +85,7 @@ TEST(hypercall_diag_on_protected_memory)
 
 	struct vcpu_regs r = { .rax = KH_HC_DIAG_READ8, .rbx = 0x10ffc };
 	u64 status;
-	EXPECT_EQ(hypercall(&vm, &r, &stats, &status), HC_RESUME);
+	EXPECT_EQ(hypercall(&vm, &r, 0, &stats, &status), HC_RESUME);
 	EXPECT_EQ(r.rax, 0);
 	u64 expect;
 	memcpy(&expect, gbyte(0x10ffc), 4);
@@ -162,10 +170,10 @@ TEST(hypercall_diag_audit_and_the_leak_hook)
 	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), 0);
 	EXPECT_EQ(hc(KH_HC_TEST_PLANT_LEAK, 5, 0, 0), -ENOSYS); /* not without testhooks */
 	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), 0);
-	hypercall_enable_test_hooks(true);
+	hypercall_configure(true, true);
 	EXPECT_EQ(hc(KH_HC_TEST_PLANT_LEAK, PAGES, 0, 0), -EINVAL);
 	EXPECT_EQ(hc(KH_HC_TEST_PLANT_LEAK, 5, 0, 0), 0);
-	hypercall_enable_test_hooks(false);
+	hypercall_configure(true, false);
 	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), 2); /* seen from both CPUs' roots */
 	mfn_t m;
 	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(5), &m), 0);
@@ -173,4 +181,54 @@ TEST(hypercall_diag_audit_and_the_leak_hook)
 	EXPECT_EQ(audit_host(&rep), 2);
 	EXPECT_EQ(rep.first[0].va, TEST_LEAK_VA);
 	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(m));
+}
+
+/* Invariant 7: from CPL 1-3 every call, EXIT included, is refused with -EPERM and changes nothing. */
+TEST(hypercall_from_user_space_is_refused)
+{
+	static const u64 nrs[] = { KH_HC_NOP, KH_HC_EXIT, KH_HC_ENABLE_MEM_PROTECTED, KH_HC_MEM_SHARE,
+				   KH_HC_MEM_UNSHARE, KH_HC_DIAG_READ8, KH_HC_DIAG_FILL, KH_HC_DIAG_CHECKSUM,
+				   KH_HC_DIAG_COPY, KH_HC_DIAG_IN_DMAP, KH_HC_DIAG_DIRTY, KH_HC_DIAG_AUDIT,
+				   KH_HC_DIAG_READ, KH_HC_TEST_PLANT_LEAK, 0x7777 };
+
+	setup();
+	hypercall_configure(true, true);
+	EXPECT_EQ(hc(KH_HC_ENABLE_MEM_PROTECTED, 0, 0, 0), 0);
+	*gbyte(5 * PAGE_SIZE) = 0x5e;
+	for (unsigned int cpl = 1; cpl <= 3; cpl++) {
+		for (size_t i = 0; i < ARRAY_SIZE(nrs); i++) {
+			u64 a0 = nrs[i] == KH_HC_MEM_SHARE || nrs[i] == KH_HC_MEM_UNSHARE ? 0 : 5 * PAGE_SIZE, rbx = 0;
+			if (nrs[i] == KH_HC_DIAG_IN_DMAP || nrs[i] == KH_HC_TEST_PLANT_LEAK)
+				a0 = 5;
+			EXPECT_EQ(hc_at(cpl, nrs[i], a0, nrs[i] == KH_HC_MEM_SHARE ? PAGES : PAGE_SIZE, 0x58, &rbx), -EPERM);
+			EXPECT_EQ(rbx, a0); /* no second result either: DIAG_READ8 returned nothing */
+		}
+	}
+	hypercall_configure(true, false);
+	EXPECT_EQ(*gbyte(5 * PAGE_SIZE), 0x5e);
+	EXPECT_EQ(*gbyte(5 * PAGE_SIZE + 1), 0);                /* no DIAG_FILL */
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 5, 0, 0), 0);          /* no MEM_SHARE: still protected */
+	EXPECT_EQ(hc(KH_HC_DIAG_IN_DMAP, 0, 0, 0), 0);
+	EXPECT_EQ(audit_host(NULL), 0);                          /* no TEST_PLANT_LEAK */
+	EXPECT_EQ(stats.not_kernel, 3 * ARRAY_SIZE(nrs));
+	EXPECT(sim_log_contains("hypercall EXIT (0x1) from CPL 1 refused"));
+	EXPECT(sim_log_contains("further hypercalls from CPL > 0 are counted, not logged"));
+	EXPECT_EQ(hc(KH_HC_NOP, 0, 0, 0), 0);                   /* the kernel is still served */
+}
+
+/* Without `diag` the diagnostic range does not exist; TEST_PLANT_LEAK goes with testhooks alone. */
+TEST(hypercall_diag_calls_need_the_diag_option)
+{
+	setup();
+	hypercall_configure(false, false);
+	EXPECT_EQ(hc(KH_HC_ENABLE_MEM_PROTECTED, 0, 0, 0), 0);
+	for (u64 nr = KH_HC_DIAG_FIRST; nr <= KH_HC_DIAG_LAST; nr++)
+		EXPECT_EQ(hc(nr, 5, PAGE_SIZE, 0x58), -ENOSYS);
+	EXPECT_EQ(*gbyte(5 * PAGE_SIZE), 0);
+	EXPECT_EQ(hc(KH_HC_MEM_SHARE, 5, 1, 0), 0); /* the protection calls are not diagnostics */
+	hypercall_configure(false, true);
+	EXPECT_EQ(hc(KH_HC_DIAG_AUDIT, 0, 0, 0), -ENOSYS);
+	EXPECT_EQ(hc(KH_HC_TEST_PLANT_LEAK, 6, 0, 0), 0);
+	EXPECT(audit_host(NULL) != 0);
+	hypercall_configure(true, false);
 }
