@@ -3,8 +3,8 @@
  * into host frames.  Built on the walker of mm/pt.h; every change that can
  * take away a translation or a permission ends with an INVEPT of this EPTP.
  *
- * Invariant 3: only frames of the guest itself are ever mapped here;
- * audit_ept() checks it.
+ * Invariant 3: only frames of the guest itself are ever mapped here, and
+ * the tables themselves are keyhole's; audit_ept() checks it.
  */
 #ifndef KEYHOLE_EPT_H
 #define KEYHOLE_EPT_H
@@ -26,8 +26,13 @@ int ept_protect(struct ept *ept, u64 gpa, u64 size, unsigned int prot);
 int ept_translate(const struct ept *ept, u64 gpa, u64 *hpa, unsigned int *prot, int *level);
 int ept_split(struct ept *ept, u64 gpa, int level);
 struct audit_report;
-/* Invariant 3: the number of frames mapped here that `owner` does not own (0: clean); rep may be NULL. */
+/*
+ * Invariant 3: the number of frames mapped here that `owner` does not own,
+ * plus the table frames keyhole does not own (0: clean); rep may be NULL.
+ */
 unsigned int audit_ept(const struct ept *ept, u16 owner, struct audit_report *rep);
+/* The table frames alone (cheap enough for every VM entry: no leaf is looked at). */
+unsigned int audit_ept_tables(const struct ept *ept, struct audit_report *rep);
 
 /* The value for the VMCS EPT_POINTER field. */
 static inline u64 ept_pointer(const struct ept *ept) { return ept->pt.ctx; }

@@ -4,9 +4,11 @@
  * mm/pt.c: the audit should not trust the code it audits, and test builds run
  * it at every VM entry, so its inner loop is a plain load-and-test per entry.
  * A large leaf costs one look at the frame table's per-2 MiB protected
- * counts, so a direct map of 1 GiB and 2 MiB leaves is cheap to audit.
+ * counts, so a direct map of 1 GiB and 2 MiB leaves is cheap to audit; a
+ * table costs one look at its frame's owner.
  */
 #include <keyhole/log.h>
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/audit.h"
 #include "mm/dmap.h"
@@ -18,6 +20,7 @@
 struct walk {
 	struct audit_report *rep;
 	unsigned int cpu;
+	u64 root_pa;
 };
 
 struct audit_report *audit_report_start(struct audit_report *rep, struct audit_report *local)
@@ -28,11 +31,37 @@ struct audit_report *audit_report_start(struct audit_report *rep, struct audit_r
 	return rep;
 }
 
-void audit_record(struct audit_report *rep, unsigned int cpu, u64 va, mfn_t mfn, int level)
+void audit_record(struct audit_report *rep, const struct audit_finding *f)
 {
 	if (rep->findings < AUDIT_MAX_REPORTED)
-		rep->first[rep->findings] = (struct audit_finding){ cpu, va, mfn, level };
+		rep->first[rep->findings] = *f;
 	rep->findings++;
+}
+
+bool audit_table_frame(struct audit_report *rep, unsigned int cpu, u64 root_pa, u64 table_pa, int level, u64 va)
+{
+	mfn_t mfn = pa_to_mfn(table_pa);
+	u16 owner = frame_owner(mfn);
+
+	if (owner == FRAME_HV)
+		return true;
+	audit_record(rep, &(struct audit_finding){ .kind = AUDIT_TABLE, .cpu = cpu, .va = va, .mfn = mfn,
+						   .level = level, .root = root_pa, .owner = owner });
+	return false;
+}
+
+unsigned int audit_frames_hv(const struct audit_frame *frames, unsigned int n, struct audit_report *rep)
+{
+	struct audit_report local;
+
+	rep = audit_report_start(rep, &local);
+	for (unsigned int i = 0; i < n; i++) {
+		u16 owner = frame_owner(frames[i].mfn);
+		if (owner != FRAME_HV)
+			audit_record(rep, &(struct audit_finding){ .kind = AUDIT_FRAME, .mfn = frames[i].mfn,
+								   .owner = owner, .what = frames[i].what });
+	}
+	return rep->findings;
 }
 
 static void host_leaf(struct walk *w, u64 va, u64 pa, int level)
@@ -47,7 +76,8 @@ static void host_leaf(struct walk *w, u64 va, u64 pa, int level)
 			continue;
 		if (level == 1 && fixmap_slot_maps(w->cpu, va, mfn))
 			continue;
-		audit_record(w->rep, w->cpu, va + (i << PAGE_SHIFT), mfn, level);
+		audit_record(w->rep, &(struct audit_finding){ .kind = AUDIT_REACHABLE, .cpu = w->cpu,
+							      .va = va + (i << PAGE_SHIFT), .mfn = mfn, .level = level });
 	}
 }
 
@@ -64,7 +94,7 @@ static void walk_host(struct walk *w, u64 table_pa, int level, u64 base)
 			va = va_sign_extend(va); /* the upper canonical half */
 		if (level == 1 || (e & PTE_PS))
 			host_leaf(w, va, (e & PTE_ADDR_MASK) & ~(pt_level_size(level) - 1), level);
-		else
+		else if (audit_table_frame(w->rep, w->cpu, w->root_pa, e & PTE_ADDR_MASK, level - 1, va))
 			walk_host(w, e & PTE_ADDR_MASK, level - 1, va);
 	}
 }
@@ -72,16 +102,20 @@ static void walk_host(struct walk *w, u64 table_pa, int level, u64 base)
 unsigned int audit_host(struct audit_report *rep)
 {
 	struct audit_report local;
-	const u64 *tmpl = pt_table(hostmm_shared_pt()->root_pa);
+	u64 tmpl_pa = hostmm_shared_pt()->root_pa;
 	unsigned int fix_index = pt_index(arch_fixmap_base(), PT_LEVELS);
 
 	rep = audit_report_start(rep, &local);
+	/* The template is never walked by a CPU, but every root was copied from it and is compared with it. */
+	const u64 *tmpl = audit_table_frame(rep, 0, tmpl_pa, tmpl_pa, PT_LEVELS, 0) ? pt_table(tmpl_pa) : NULL;
 	for (unsigned int cpu = 0; cpu < hostmm_ncpus(); cpu++) {
 		const struct pt *pt = hostmm_cpu_pt(cpu);
-		const u64 *root = pt_table(pt->root_pa);
-		struct walk w = { rep, cpu };
+		struct walk w = { rep, cpu, pt->root_pa };
 
-		for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+		if (!audit_table_frame(rep, cpu, pt->root_pa, pt->root_pa, PT_LEVELS, 0))
+			continue;
+		const u64 *root = pt_table(pt->root_pa);
+		for (unsigned int i = 0; tmpl && i < PT_ENTRIES; i++) {
 			/* The CPU sets Accessed in the root it walks; the template is never walked. */
 			if (i != fix_index && ((root[i] ^ tmpl[i]) & ~PTE_A)) {
 				rep->drifted_roots++;
@@ -93,13 +127,50 @@ unsigned int audit_host(struct audit_report *rep)
 	return rep->findings + rep->drifted_roots;
 }
 
+static const char *owner_name(u16 owner, char *buf, size_t size)
+{
+	if (frame_owner_is_guest(owner)) {
+		snprintf(buf, size, "guest %u", owner - FRAME_GUEST0);
+		return buf;
+	}
+	switch (owner) {
+	case FRAME_FREE: return "nobody (a free frame)";
+	case FRAME_RESERVED: return "nobody (reserved or not RAM)";
+	case FRAME_HV: return "keyhole";
+	}
+	return "an unknown owner";
+}
+
+static void log_finding(const char *what, const struct audit_finding *f)
+{
+	char buf[16];
+	const char *owner = owner_name(f->owner, buf, sizeof(buf));
+
+	switch (f->kind) {
+	case AUDIT_REACHABLE:
+		log_err("audit: %s: frame %#lx reachable at %#lx (cpu %u, level %d)", what, mfn_x(f->mfn), f->va,
+			f->cpu, f->level);
+		break;
+	case AUDIT_FOREIGN:
+		log_err("audit: %s: frame %#lx mapped at gpa %#lx (level %d) owned by %s, not the guest", what,
+			mfn_x(f->mfn), f->va, f->level, owner);
+		break;
+	case AUDIT_TABLE:
+		log_err("audit: %s: table frame %#lx of root %#lx owned by %s (level %d, for %#lx)", what,
+			mfn_x(f->mfn), f->root, owner, f->level, f->va);
+		break;
+	case AUDIT_FRAME:
+		log_err("audit: %s: %s frame %#lx owned by %s", what, f->what, mfn_x(f->mfn), owner);
+		break;
+	}
+}
+
 void audit_log(const char *what, const struct audit_report *rep)
 {
 	if (rep->drifted_roots)
 		log_err("audit: %s: %u CPU roots differ from the shared template", what, rep->drifted_roots);
 	for (unsigned int i = 0; i < rep->findings && i < AUDIT_MAX_REPORTED; i++)
-		log_err("audit: %s: frame %#lx reachable at %#lx (cpu %u, level %d)", what,
-			mfn_x(rep->first[i].mfn), rep->first[i].va, rep->first[i].cpu, rep->first[i].level);
+		log_finding(what, &rep->first[i]);
 	if (rep->findings > AUDIT_MAX_REPORTED)
 		log_err("audit: %s: ... %u findings in all", what, rep->findings);
 }

@@ -1,12 +1,19 @@
 /*
  * The audit: keyhole checking its own page tables against its invariants.
  *
- *   audit_host()  invariant 1: no protected frame is reachable through any
- *                 CPU's tables except through an active fixmap slot of that
- *                 CPU mapping exactly that frame.  Also checks that no CPU's
- *                 root has drifted from the shared template.
- *   audit_ept()   invariant 3: a guest's EPT maps only that guest's frames
- *                 (ept/ept_audit.c: it walks an EPT on this file's report).
+ *   audit_host()       invariant 1: no protected frame is reachable through
+ *                      any CPU's tables except through an active fixmap slot
+ *                      of that CPU mapping exactly that frame.  Also checks
+ *                      that no CPU's root has drifted from the shared
+ *                      template, and that keyhole owns every table frame on
+ *                      every root (a table a guest owned would let it edit
+ *                      keyhole's address space).
+ *   audit_ept()        invariant 3: a guest's EPT maps only that guest's
+ *                      frames, and keyhole owns every table frame of it
+ *                      (ept/ept_audit.c: it walks an EPT on this file's
+ *                      report); audit_ept_tables() checks the tables alone.
+ *   audit_frames_hv()  keyhole owns each frame of a list: what the VMCS
+ *                      points at (the VMCS, its bitmaps, the EPT root).
  *
  * Test builds run it at every VM entry; the unit tests run it after every
  * step of their random sequences.
@@ -18,11 +25,22 @@
 
 #define AUDIT_MAX_REPORTED 4
 
+enum audit_kind {
+	AUDIT_REACHABLE, /* a protected frame reachable in keyhole's tables (invariant 1) */
+	AUDIT_FOREIGN,   /* a frame in a guest's EPT that the guest does not own (invariant 3) */
+	AUDIT_TABLE,     /* a table frame keyhole does not own, on a host root or in an EPT */
+	AUDIT_FRAME,     /* a frame of an audit_frames_hv() list keyhole does not own */
+};
+
 struct audit_finding {
-	unsigned int cpu; /* for host findings */
-	u64 va;           /* host virtual or guest-physical address */
+	enum audit_kind kind;
+	unsigned int cpu; /* REACHABLE, TABLE on a host root */
+	u64 va;           /* host virtual or guest-physical address; TABLE: where the table's range starts */
 	mfn_t mfn;
-	int level;
+	int level;        /* the leaf's level; TABLE: the table's (PT_LEVELS: the root itself) */
+	u64 root;         /* TABLE: the root the table was found under */
+	u16 owner;        /* FOREIGN, TABLE, FRAME: who owns the frame */
+	const char *what; /* FRAME: what the frame is */
 };
 
 struct audit_report {
@@ -31,12 +49,27 @@ struct audit_report {
 	struct audit_finding first[AUDIT_MAX_REPORTED];
 };
 
+/* A frame keyhole must own, and what it is ("MSR bitmap"), for audit_frames_hv(). */
+struct audit_frame {
+	const char *what;
+	mfn_t mfn;
+};
+
 /* Returns the number of findings (0: clean); rep may be NULL. */
 unsigned int audit_host(struct audit_report *rep);
+/* The number of frames in frames[0..n) that keyhole (FRAME_HV) does not own; rep may be NULL. */
+unsigned int audit_frames_hv(const struct audit_frame *frames, unsigned int n, struct audit_report *rep);
 /* Clears a report (rep may be NULL: then local is used) and returns the one to fill. */
 struct audit_report *audit_report_start(struct audit_report *rep, struct audit_report *local);
 /* Records one finding: counted always, kept among the first AUDIT_MAX_REPORTED. */
-void audit_record(struct audit_report *rep, unsigned int cpu, u64 va, mfn_t mfn, int level);
+void audit_record(struct audit_report *rep, const struct audit_finding *f);
+/*
+ * For the table walkers: is the table frame at table_pa (a level-`level`
+ * table for the range from va, under root_pa) keyhole's?  If not, records
+ * an AUDIT_TABLE finding and returns false: the caller must not walk it (a
+ * guest's frame may be protected, out of the direct map).
+ */
+bool audit_table_frame(struct audit_report *rep, unsigned int cpu, u64 root_pa, u64 table_pa, int level, u64 va);
 /* Logs each finding of a report. */
 void audit_log(const char *what, const struct audit_report *rep);
 /* Can any CPU reach mfn through the direct map?  (The answer to DIAG_IN_DMAP.) */

@@ -65,10 +65,13 @@ static s64 diag_copy(struct vm *vm, u64 dst, u64 src, u64 len)
 		int r = copy_from_guest(&vm->mem, bounce, src + at, n);
 		if (!r)
 			r = copy_to_guest(&vm->mem, dst + at, bounce, n);
-		if (r)
+		if (r) {
+			memset(bounce, 0, sizeof(bounce));
 			return r;
+		}
 		done += n;
 	}
+	memset(bounce, 0, sizeof(bounce)); /* it held the guest's bytes, maybe a protected frame's */
 	return 0;
 }
 
@@ -148,10 +151,13 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 		return gmap_dirty_test_and_clear(&vm->mem, _gfn(a0));
 	case KH_HC_DIAG_AUDIT:
 		return audit_host(NULL) + audit_ept(&vm->ept, vm->mem.owner, NULL);
-	case KH_HC_DIAG_READ:
+	case KH_HC_DIAG_READ: {
 		if (a1 > PAGE_SIZE || !diag_range_ok(vm, a0, a1))
 			return -EINVAL;
-		return copy_from_guest(&vm->mem, bounce, a0, a1);
+		int r = copy_from_guest(&vm->mem, bounce, a0, a1);
+		memset(bounce, 0, a1); /* no plaintext of a protected frame outlives the call */
+		return r;
+	}
 	case KH_HC_TEST_PLANT_LEAK:
 		return plant_leak(vm, _gfn(a0));
 	}
@@ -194,3 +200,12 @@ enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl
 	regs->rax = (u64)r;
 	return HC_RESUME;
 }
+
+#ifdef KEYHOLE_HOSTED
+/* For the unit tests: what DIAG_READ and DIAG_COPY leave behind in the bounce page. */
+const u8 *hypercall_bounce_for_tests(void);
+const u8 *hypercall_bounce_for_tests(void)
+{
+	return bounce;
+}
+#endif

@@ -1,8 +1,10 @@
 /*
- * Port I/O (see handlers.h): COM1 emulated (com1.c), a PC guest's own
- * devices passed through by the I/O bitmap, every other port absent.
+ * Port I/O (see handlers.h): COM1 emulated (com1.c), a PC guest's CMOS
+ * behind a model (cmos.c), its own devices passed through by the I/O
+ * bitmap, every other port absent.
  */
 #include <keyhole/log.h>
+#include <x86/cpu.h>
 #include <x86/pc.h>
 #include <x86/uart16550.h>
 #include "hv/vm/handlers.h"
@@ -17,7 +19,9 @@
  * else exits: PCI configuration space (0xcf8/0xcfc: a guest could move a BAR
  * over keyhole or start a bus master), the 8237 DMA controllers (a DMA into
  * any memory), the keyboard controller and port 0x92 (both reset the CPU),
- * ACPI's PM ports and the rest, which answer all-ones as absent.
+ * ACPI's PM ports and the rest, which answer all-ones as absent.  The CMOS
+ * (0x70/0x71) exits to the model in cmos.c: its RTC registers are the
+ * guest's, its NVRAM is not (see README on NVRAM).
  */
 static const struct {
 	u16 first, count;
@@ -27,10 +31,21 @@ static const struct {
 	{ PIC_ELCR, PIC_ELCR_PORTS },   /* the PICs' edge/level control registers (ELCR) */
 	{ PIT_BASE, PIT_PORTS },        /* 8254 PIT: the guest's timer interrupt (IRQ 0) */
 	{ PORT_B, 1 },                  /* port B: PIT channel 2 gate, which Linux calibrates the TSC with */
-	{ CMOS_INDEX, 2 },              /* CMOS RTC index and data: the wall clock (see README on NVRAM) */
 	{ POST_PORT, 1 },               /* POST code port, the classic I/O delay */
 	{ COM1_BASE, UART_PORTS },      /* 16550 UART: the serial console with its IRQ 4 */
 };
+
+static u8 hw_inb(u16 port)
+{
+	return inb(port);
+}
+
+static void hw_outb(u16 port, u8 val)
+{
+	outb(port, val);
+}
+
+const struct cmos_ports cmos_hw_ports = { hw_inb, hw_outb };
 
 void io_bitmap_init(const struct vcpu *v, u8 *bm)
 {
@@ -61,6 +76,11 @@ void handle_io(struct vcpu *v)
 			v->regs.rax = (v->regs.rax & ~0xffULL) | com1_in(v, port - COM1_BASE);
 		else
 			com1_out(v, port - COM1_BASE, (u8)v->regs.rax);
+	} else if ((port == CMOS_INDEX || port == CMOS_DATA) && size == 1 && v->platform == GUEST_PLATFORM_PC) {
+		if (in)
+			v->regs.rax = (v->regs.rax & ~0xffULL) | cmos_in(&v->cmos, port);
+		else
+			cmos_out(&v->cmos, port, (u8)v->regs.rax);
 	} else {
 		if (!(v->ports_logged[port / 8] & (1u << (port % 8)))) {
 			v->ports_logged[port / 8] |= (u8)(1u << (port % 8));

@@ -27,17 +27,47 @@ void vcpu_run_report_boot(u64 entry_tsc)
 	boot_tsc = entry_tsc;
 }
 
-/* Invariant 2 and, with audit=entry, invariant 1, before every entry. */
-static void check_invariants(void)
+/*
+ * Invariant 2 and, with audit=entry, invariant 1 and the frames the CPU
+ * follows on entry: keyhole's tables, the guest's EPT tables and what the
+ * VMCS points at must all be keyhole's own frames, before every entry.
+ */
+static void check_invariants(const struct vcpu *v)
 {
 	struct audit_report rep;
 
 	if (fixmap_busy(arch_cpu_id()))
 		panic("vmx: %u fixmap slots busy at VM entry (an unbalanced gmap_map?)", fixmap_busy(arch_cpu_id()));
-	if (audit_every_entry && audit_host(&rep)) {
+	if (!audit_every_entry)
+		return;
+	if (audit_host(&rep)) {
 		audit_log("VM entry", &rep);
-		panic("audit: protected frame %#lx reachable at %#lx at VM entry (invariant 1)",
-		      mfn_x(rep.first[0].mfn), rep.first[0].va);
+		if (rep.findings && rep.first[0].kind == AUDIT_REACHABLE)
+			panic("audit: protected frame %#lx reachable at %#lx at VM entry (invariant 1)",
+			      mfn_x(rep.first[0].mfn), rep.first[0].va);
+		panic("audit: keyhole's page tables fail the audit at VM entry (%u findings)",
+		      rep.findings + rep.drifted_roots);
+	}
+	/* What the CPU uses (SDM Vol. 3C, 25.6.4 I/O bitmaps, 25.6.9 MSR bitmap, 25.6.11 EPTP), read back from the VMCS. */
+	u64 eptp = vmread(EPT_POINTER);
+	const struct audit_frame frames[] = {
+		{ "VMCS", v->vmcs },
+		{ "I/O bitmap A", pa_to_mfn(vmread(IO_BITMAP_A)) },
+		{ "I/O bitmap B", pa_to_mfn(vmread(IO_BITMAP_B)) },
+		{ "MSR bitmap", pa_to_mfn(vmread(MSR_BITMAP)) },
+		{ "EPT root", pa_to_mfn(pt_entry_pa(eptp)) },
+	};
+	if (audit_frames_hv(frames, ARRAY_SIZE(frames), &rep)) {
+		audit_log("VM entry", &rep);
+		panic("audit: the VMCS points at a %s frame %#lx that keyhole does not own", rep.first[0].what,
+		      mfn_x(rep.first[0].mfn));
+	}
+	if (pt_entry_pa(eptp) != v->vm->ept.pt.root_pa)
+		panic("audit: the VMCS's EPT root %#lx is not guest%u's EPT root %#lx", pt_entry_pa(eptp), v->vm->id,
+		      v->vm->ept.pt.root_pa);
+	if (audit_ept_tables(&v->vm->ept, &rep)) {
+		audit_log("VM entry", &rep);
+		panic("audit: guest%u's EPT has %u table frames keyhole does not own", v->vm->id, rep.findings);
 	}
 }
 
@@ -55,7 +85,7 @@ static void report_boot_to_guest(void)
 void vcpu_run(struct vcpu *v)
 {
 	while (v->state == VCPU_RUNNING) {
-		check_invariants();
+		check_invariants(v);
 		if (!v->launched)
 			report_boot_to_guest();
 		if (vmx_enter(&v->regs, v->launched)) {

@@ -1,6 +1,7 @@
 /*
  * A vCPU: its VMCS, its registers and the state of the guest-visible
- * platform keyhole emulates for it (the COM1 model, the CR shadows, PAT).
+ * platform keyhole emulates for it (the COM1 and CMOS models, the CR
+ * shadows, PAT).
  *
  * Who does what:
  *   hv/vm/vcpu_setup.c  vcpu_init/vcpu_destroy: the VMCS with the platform's controls
@@ -14,6 +15,7 @@
 
 #include <keyhole/types.h>
 #include "hv/loader/guest_load.h"
+#include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vmx/vcpu_regs.h"
 #include "hv/vmx/vmx.h"
@@ -46,6 +48,7 @@ struct vcpu {
 	char line[GUEST_LINE_MAX];
 	unsigned int line_len;
 	u8 com1_lcr, com1_ier, com1_scratch;
+	struct cmos cmos; /* a PC guest's CMOS: its index and its own NVRAM (hv/vm/cmos.c) */
 	u64 pat;
 	u64 msr_refusals;           /* MSR accesses answered with #GP (the first few are logged) */
 	u8 ports_logged[65536 / 8]; /* unknown ports already reported */

@@ -147,6 +147,8 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bo
 	snprintf(v->tag, sizeof(v->tag), "guest%u", vm->id);
 	v->cr0_shadow = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
 	v->cr4_shadow = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	if (v->platform == GUEST_PLATFORM_PC)
+		cmos_init(&v->cmos, &cmos_hw_ports, vm->id); /* the NVRAM as the firmware left it */
 	r = frames_alloc(1, FRAME_HV, &v->vmcs);
 	if (!r)
 		r = frames_alloc(1, FRAME_HV, &v->msr_bitmap);

@@ -134,3 +134,177 @@ TEST(audit_ignores_the_accessed_bit_the_cpu_sets_in_roots)
 	root0[pt_index(arch_dmap_base(), 4)] |= PTE_A;
 	EXPECT_EQ(audit_host(NULL), 0);
 }
+
+/* The level-`level` table of the shared host tables that holds va (it must exist). */
+static u64 *shared_table(u64 va, int level)
+{
+	u64 *t = pt_table(hostmm_shared_pt()->root_pa);
+
+	for (int l = PT_LEVELS; l > level; l--) {
+		u64 e = t[pt_index(va, l)];
+		EXPECT(e & PTE_P);
+		EXPECT(!(e & PTE_PS));
+		t = pt_table(pt_entry_pa(e));
+	}
+	return t;
+}
+
+TEST(audit_flags_a_guest_owned_table_in_the_shared_tables)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t g;
+	u64 va = 0xffffffff90000000ULL; /* an empty 2 MiB of the image's 1 GiB */
+	char msg[128];
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(5), &g), 0);
+	/* The guest's own (protected) frame spliced in as a page table: it could map itself anything. */
+	u64 *pd = shared_table(va, 2);
+	EXPECT_EQ(pd[pt_index(va, 2)], 0);
+	pd[pt_index(va, 2)] = mfn_to_pa(g) | PTE_P | PTE_W;
+	EXPECT_EQ(audit_host(&rep), 2); /* seen from both CPUs' roots, and not walked: it is out of the direct map */
+	EXPECT_EQ(rep.first[0].kind, AUDIT_TABLE);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(g));
+	EXPECT_EQ(rep.first[0].owner, vm.mem.owner);
+	EXPECT_EQ(rep.first[0].level, 1);
+	EXPECT_EQ(rep.first[0].va, va);
+	EXPECT_EQ(rep.first[0].root, hostmm_cpu_pt(0)->root_pa);
+	EXPECT_EQ(rep.first[1].cpu, 1);
+	EXPECT_EQ(rep.first[1].root, hostmm_cpu_pt(1)->root_pa);
+	audit_log("test", &rep);
+	snprintf(msg, sizeof(msg), "table frame %#lx of root %#lx owned by guest 0", mfn_x(g), hostmm_cpu_pt(0)->root_pa);
+	EXPECT(sim_log_contains(msg));
+	pd[pt_index(va, 2)] = 0;
+	EXPECT_EQ(audit_host(&rep), 0);
+}
+
+TEST(audit_flags_a_root_keyhole_does_not_own)
+{
+	struct audit_report rep;
+	mfn_t g;
+
+	sim_boot_standard();
+	EXPECT_EQ(frames_alloc(1, frame_owner_guest(3), &g), 0);
+	struct pt *pt1 = (struct pt *)hostmm_cpu_pt(1); /* the test swaps CPU 1's root for a moment */
+	u64 saved = pt1->root_pa;
+	memcpy(sim_phys(mfn_to_pa(g)), sim_phys(saved), PAGE_SIZE);
+	pt1->root_pa = mfn_to_pa(g);
+	EXPECT_EQ(audit_host(&rep), 1);
+	EXPECT_EQ(rep.first[0].kind, AUDIT_TABLE);
+	EXPECT_EQ(rep.first[0].cpu, 1);
+	EXPECT_EQ(rep.first[0].level, PT_LEVELS);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(g));
+	EXPECT_EQ(rep.first[0].owner, frame_owner_guest(3));
+	pt1->root_pa = saved;
+	EXPECT_EQ(audit_host(&rep), 0);
+}
+
+/* The level-`level` table of an EPT that holds gpa (it must exist). */
+static u64 *ept_table(const struct ept *ept, u64 gpa, int level)
+{
+	u64 *t = pt_table(ept->pt.root_pa);
+
+	for (int l = PT_LEVELS; l > level; l--) {
+		u64 e = t[pt_index(gpa, l)];
+		EXPECT(e & 7);
+		EXPECT(!pt_entry_large(e));
+		t = pt_table(pt_entry_pa(e));
+	}
+	return t;
+}
+
+TEST(audit_ept_flags_a_table_frame_the_guest_owns)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t g;
+	u64 gpa = 0x200000; /* the 2 MiB after the guest's memory */
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(audit_ept_tables(&vm.ept, &rep), 0);
+	/* One of the guest's own pages as a page table of its EPT: the guest would edit its own EPT. */
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(7), &g), 0);
+	u64 *pd = ept_table(&vm.ept, gpa, 2);
+	EXPECT_EQ(pd[pt_index(gpa, 2)], 0);
+	pd[pt_index(gpa, 2)] = mfn_to_pa(g) | 7;
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 1); /* a table, and not walked: the frame is protected */
+	EXPECT_EQ(rep.first[0].kind, AUDIT_TABLE);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(g));
+	EXPECT_EQ(rep.first[0].root, vm.ept.pt.root_pa);
+	EXPECT_EQ(rep.first[0].level, 1);
+	EXPECT_EQ(rep.first[0].va, gpa);
+	EXPECT_EQ(audit_ept_tables(&vm.ept, &rep), 1);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(g));
+	pd[pt_index(gpa, 2)] = 0;
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 0);
+}
+
+TEST(audit_ept_flags_a_root_keyhole_does_not_own)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t g;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(frames_alloc(1, vm.mem.owner, &g), 0);
+	u64 saved = vm.ept.pt.root_pa;
+	memcpy(sim_phys(mfn_to_pa(g)), sim_phys(saved), PAGE_SIZE);
+	vm.ept.pt.root_pa = mfn_to_pa(g);
+	EXPECT_EQ(audit_ept_tables(&vm.ept, &rep), 1);
+	EXPECT_EQ(rep.first[0].level, PT_LEVELS);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(g));
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 1);
+	vm.ept.pt.root_pa = saved;
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(frames_free(g, 1), 0);
+}
+
+TEST(audit_ept_names_the_owner_of_a_foreign_frame)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t other;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(frames_alloc(1, frame_owner_guest(4), &other), 0);
+	EXPECT_EQ(ept_map(&vm.ept, 0x40000000, other, PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_ept(&vm.ept, vm.mem.owner, &rep), 1);
+	EXPECT_EQ(rep.first[0].kind, AUDIT_FOREIGN);
+	EXPECT_EQ(rep.first[0].owner, frame_owner_guest(4));
+	audit_log("test", &rep);
+	EXPECT(sim_log_contains("mapped at gpa 0x40000000 (level 1) owned by guest 4, not the guest"));
+	EXPECT_EQ(audit_ept_tables(&vm.ept, &rep), 0); /* its tables are keyhole's */
+}
+
+TEST(audit_frames_hv_flags_a_frame_keyhole_does_not_own)
+{
+	struct audit_report rep;
+	mfn_t hv[3], g;
+	char msg[96];
+
+	sim_boot_standard();
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &hv[0]), 0);
+	EXPECT_EQ(frames_alloc(2, FRAME_HV, &hv[1]), 0);
+	EXPECT_EQ(frames_alloc(1, frame_owner_guest(2), &g), 0);
+	struct audit_frame frames[] = {
+		{ "VMCS", hv[0] },
+		{ "I/O bitmap A", hv[1] },
+		{ "I/O bitmap B", _mfn(mfn_x(hv[1]) + 1) },
+		{ "MSR bitmap", hv[0] },
+	};
+	EXPECT_EQ(audit_frames_hv(frames, 4, &rep), 0);
+	EXPECT_EQ(audit_frames_hv(frames, 4, NULL), 0);
+	frames[3].mfn = g;                 /* a guest's page as the MSR bitmap: it would choose its own exits */
+	frames[0].mfn = pa_to_mfn(0xa0000); /* not RAM */
+	EXPECT_EQ(audit_frames_hv(frames, 4, &rep), 2);
+	EXPECT_EQ(rep.first[0].kind, AUDIT_FRAME);
+	EXPECT_EQ(rep.first[0].owner, FRAME_RESERVED);
+	EXPECT_EQ(mfn_x(rep.first[1].mfn), mfn_x(g));
+	EXPECT_EQ(rep.first[1].owner, frame_owner_guest(2));
+	audit_log("test", &rep);
+	snprintf(msg, sizeof(msg), "MSR bitmap frame %#lx owned by guest 2", mfn_x(g));
+	EXPECT(sim_log_contains(msg));
+	EXPECT(sim_log_contains("VMCS frame 0xa0 owned by nobody"));
+}

@@ -232,3 +232,32 @@ TEST(hypercall_diag_calls_need_the_diag_option)
 	EXPECT(audit_host(NULL) != 0);
 	hypercall_configure(true, false);
 }
+
+const u8 *hypercall_bounce_for_tests(void); /* hv/vm/hypercall.c, hosted builds only */
+
+/* How many bytes of the bounce page still equal the guest's bytes at gpa (or are not zero). */
+static int bounce_leftovers(u64 gpa, u64 len)
+{
+	const u8 *b = hypercall_bounce_for_tests();
+	int left = 0;
+
+	for (u64 i = 0; i < PAGE_SIZE; i++)
+		left += b[i] != 0 || (i < len && b[i] == *gbyte(gpa + i));
+	return left;
+}
+
+TEST(hypercall_diag_read_and_copy_leave_no_plaintext_behind)
+{
+	setup();
+	for (int i = 0; i < 3 * 4096; i++)
+		*gbyte(0x40000 + i) = (u8)(i * 7) | 1; /* no zero byte */
+	EXPECT_EQ(hc(KH_HC_ENABLE_MEM_PROTECTED, 0, 0, 0), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_READ, 0x40000, PAGE_SIZE, 0), 0);
+	EXPECT_EQ(bounce_leftovers(0x40000, PAGE_SIZE), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_READ, 0x40000 + 100, 300, 0), 0);
+	EXPECT_EQ(bounce_leftovers(0x40000 + 100, 300), 0);
+	EXPECT_EQ(hc(KH_HC_DIAG_COPY, 0x50000, 0x40000, 2 * 4096 + 5), 0);
+	EXPECT_EQ(*gbyte(0x50000 + 2 * 4096 + 4), *gbyte(0x40000 + 2 * 4096 + 4)); /* the copy happened */
+	EXPECT_EQ(bounce_leftovers(0x40000, PAGE_SIZE), 0);
+	EXPECT_EQ(bounce_leftovers(0x42000, 5), 0);
+}
