@@ -1,29 +1,36 @@
 /*
- * CPUID (see handlers.h): keyhole's own leaves at 0x40000000, the hypervisor
- * bit set, VMX hidden, OSXSAVE mirroring the guest's CR4, and for a PC guest
- * the features keyhole does not give it.
+ * CPUID (see handlers.h): keyhole's own leaves at 0x40000000 here, every
+ * other leaf through the allow-list of hv/vm/cpuid_policy.c.
  */
 #include <keyhole/hypercall.h>
 #include <x86/cpuid.h>
 #include <x86/cr.h>
+#include "hv/vm/cpuid_policy.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vm/vcpu.h"
+#include "hv/vmx/vmx.h"
 
-/*
- * What a PC guest (GUEST_PLATFORM_PC) is not shown, because keyhole gives it
- * no such thing or keeps it for itself: the local APIC and x2APIC (not in the
- * guest's memory: no guest can send an INIT or SIPI, invariant 6; Linux then
- * runs on the 8259 PICs and the PIT), the MTRRs, machine checks, thermal and
- * power management and their MSRs, MONITOR/MWAIT (so the guest idles with
- * HLT, which keyhole sees), the TSC deadline timer (an APIC feature), the
- * debug store and the performance-monitoring capability MSR.
- */
-#define CPUID_1_ECX_PC_HIDDEN (CPUID_1_ECX_MONITOR | CPUID_1_ECX_DS_CPL | CPUID_1_ECX_SMX | CPUID_1_ECX_EST | \
-			       CPUID_1_ECX_TM2 | CPUID_1_ECX_PDCM | CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE)
-#define CPUID_1_EDX_PC_HIDDEN (CPUID_1_EDX_MCE | CPUID_1_EDX_APIC | CPUID_1_EDX_MTRR | CPUID_1_EDX_MCA | \
-			       CPUID_1_EDX_DS | CPUID_1_EDX_ACPI | CPUID_1_EDX_TM | CPUID_1_EDX_PBE)
+static struct cpuid_regs cpu_cpuid(u32 leaf, u32 subleaf)
+{
+	return cpuid_count(leaf, subleaf);
+}
 
+u64 cpuid_guest_xcr0_allowed(void)
+{
+	return cpuid_policy_xcr0_allowed(cpu_cpuid);
+}
+
+/* The guest's XCR0: loaded on this CPU while it runs, since keyhole never touches it (hv/vm/cr.c). */
+static u64 current_xcr0(void)
+{
+	u32 lo, hi;
+
+	if (!(read_cr4() & X86_CR4_OSXSAVE))
+		return X86_XCR0_X87 | X86_XCR0_SSE;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
 
 void handle_cpuid(struct vcpu *v)
 {
@@ -36,23 +43,15 @@ void handle_cpuid(struct vcpu *v)
 		c.eax = KH_FEAT_MEM_PROTECTED | (hypercall_diag_offered() ? KH_FEAT_DIAG : 0);
 		c.ebx = KH_ABI_VERSION;
 	} else if ((leaf & 0xffffff00u) != KH_CPUID_SIGNATURE) {
-		c = cpuid_count(leaf, sub);
-		if (leaf == CPUID_LEAF_FEATURES) {
-			c.ecx |= CPUID_1_ECX_HYPERVISOR;
-			c.ecx &= ~CPUID_1_ECX_VMX;
-			/* OSXSAVE mirrors the guest's CR4, not keyhole's */
-			c.ecx &= ~CPUID_1_ECX_OSXSAVE;
-			if (v->cr4_shadow & X86_CR4_OSXSAVE)
-				c.ecx |= CPUID_1_ECX_OSXSAVE;
-		}
-		if (v->platform == GUEST_PLATFORM_PC) {
-			if (leaf == CPUID_LEAF_FEATURES) {
-				c.ecx &= ~CPUID_1_ECX_PC_HIDDEN;
-				c.edx &= ~CPUID_1_EDX_PC_HIDDEN;
-			} else if (leaf == CPUID_LEAF_MWAIT || leaf == CPUID_LEAF_THERMAL || leaf == CPUID_LEAF_PMU) {
-				c = (struct cpuid_regs){ 0, 0, 0, 0 };
-			}
-		}
+		/* OSXSAVE and OSPKE mirror the guest's CR4, not keyhole's. */
+		struct cpuid_guest g = {
+			.pc = v->platform == GUEST_PLATFORM_PC,
+			.osxsave = v->cr4_shadow & X86_CR4_OSXSAVE,
+			.ospke = v->cr4_shadow & X86_CR4_PKE,
+			.rdtscp = vmread(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_RDTSCP,
+			.xcr0 = leaf == CPUID_LEAF_XSAVE ? current_xcr0() : 0,
+		};
+		c = cpuid_policy(leaf, sub, &g, cpu_cpuid);
 	}
 	v->regs.rax = c.eax;
 	v->regs.rbx = c.ebx;

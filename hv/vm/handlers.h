@@ -17,6 +17,8 @@
 struct vcpu;
 
 void handle_cpuid(struct vcpu *v);
+/* The XCR0 bits a guest may set (cpuid.c's leaf 0xD says the same). */
+u64 cpuid_guest_xcr0_allowed(void);
 void handle_rdmsr(struct vcpu *v);
 void handle_wrmsr(struct vcpu *v);
 void handle_io(struct vcpu *v);

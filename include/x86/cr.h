@@ -35,6 +35,7 @@
 #define X86_CR4_LA57 CPU_BIT(12) /* 5-level paging */
 #define X86_CR4_VMXE CPU_BIT(13)
 #define X86_CR4_OSXSAVE CPU_BIT(18)
+#define X86_CR4_PKE CPU_BIT(22)
 
 /* RFLAGS (SDM Vol. 1, 3.4.3) */
 #define X86_RFLAGS_FIXED CPU_BIT(1) /* reads as 1 */
@@ -49,6 +50,17 @@
 #define X86_XCR0_X87 CPU_BIT(0)
 #define X86_XCR0_SSE CPU_BIT(1)
 #define X86_XCR0_AVX CPU_BIT(2)
+#define X86_XCR0_BNDREGS CPU_BIT(3) /* MPX */
+#define X86_XCR0_BNDCSR CPU_BIT(4)
+#define X86_XCR0_OPMASK CPU_BIT(5) /* AVX-512: bits 7:5 together */
+#define X86_XCR0_ZMM_HI256 CPU_BIT(6)
+#define X86_XCR0_HI16_ZMM CPU_BIT(7)
+#define X86_XCR0_PKRU CPU_BIT(9)
+#define X86_XCR0_TILECFG CPU_BIT(17) /* AMX: bits 18:17 together */
+#define X86_XCR0_TILEDATA CPU_BIT(18)
+#define X86_XCR0_AVX512 (X86_XCR0_OPMASK | X86_XCR0_ZMM_HI256 | X86_XCR0_HI16_ZMM)
+/* The legacy region and the XSAVE header: where the extended components start (SDM Vol. 1, 13.4). */
+#define X86_XSAVE_LEGACY_AND_HEADER 576
 
 #ifndef __ASSEMBLER__
 #include <keyhole/types.h>
