@@ -32,10 +32,14 @@
 
 #define KEYHOLE_VERSION "0.1"
 
-/* bytes in the largest binary unit that leaves at least 1 of it ("636 KiB"); floors. */
+/*
+ * bytes in the largest binary unit up to MiB that leaves at least 1 of it
+ * ("636 KiB", "2047 MiB"); floors.  Never GiB: flooring to whole GiB made a
+ * 2047 MiB range "1 GiB".
+ */
 static u64 size_in_unit(u64 bytes, const char **unit)
 {
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const units[] = { "bytes", "KiB", "MiB" };
 	size_t i = 0;
 
 	while (i + 1 < ARRAY_SIZE(units) && bytes >= 1024) {
