@@ -166,9 +166,10 @@ int frames_alloc(u64 n, u16 owner, mfn_t *out)
 
 int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
 {
-	if (n == 0 || align == 0 || (align & (align - 1)) || n > nframes || owner == FRAME_FREE || owner == FRAME_RESERVED ||
+	if (n == 0 || align == 0 || (align & (align - 1)) || owner == FRAME_FREE || owner == FRAME_RESERVED ||
 	    owner >= FRAME_GUEST0 + FRAME_MAX_GUESTS)
 		return -EINVAL;
+	/* More than the machine has is a request that does not fit, like any other. */
 	if (n > nfree)
 		return -ENOMEM;
 

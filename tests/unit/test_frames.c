@@ -74,6 +74,19 @@ TEST(frames_alloc_bad_input)
 	EXPECT_EQ(frames_free_count(), before);
 }
 
+/* guest_mem=4G on 512 MiB: more frames than the machine has is -ENOMEM, which vm_run explains, not -EINVAL. */
+TEST(frames_alloc_beyond_the_machine_is_out_of_memory)
+{
+	struct guest_mem m;
+	mfn_t a;
+
+	EXPECT_EQ(frames_init(small_ram, 1, NULL, 0), 0);
+	EXPECT_EQ(frames_alloc(frames_limit() + 1, FRAME_HV, &a), -ENOMEM);
+	EXPECT_EQ(frames_alloc_aligned(~0ULL, 512, FRAME_HV, &a), -ENOMEM);
+	EXPECT_EQ(guest_mem_init(&m, 0), 0);
+	EXPECT_EQ(guest_mem_add(&m, _gfn(0), (4ULL << 30) >> PAGE_SHIFT, NULL), -ENOMEM);
+}
+
 TEST(frames_exhaustion_and_reuse)
 {
 	mfn_t a, b;
