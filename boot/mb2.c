@@ -19,6 +19,7 @@
 #include "boot/multiboot2.h"
 #include "hv/runtime/console.h"
 #include <x86/cpu.h>
+#include "lib/cmdline.h"
 #include "lib/string.h"
 
 /* An ACPI 2.0+ RSDP is 36 bytes; 1.0 has the first 20. */
@@ -38,26 +39,6 @@ void mb2_start(u32 magic, u32 info_pa) __attribute__((noreturn));
 static const void *boot_pa_to_ptr(u64 pa)
 {
 	return phys_to_virt(pa);
-}
-
-/*
- * Copies a string of at most src_max bytes (it need not be terminated there)
- * into dst, always terminating it.  Returns false if it had to be cut.
- */
-static bool copy_string(char *dst, size_t dst_size, const char *src, size_t src_max)
-{
-	size_t n = 0;
-
-	while (n < src_max && src[n] != '\0')
-		n++;
-	if (n >= dst_size) {
-		memcpy(dst, src, dst_size - 1);
-		dst[dst_size - 1] = '\0';
-		return false;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return true;
 }
 
 static size_t tag_payload_len(const struct mb2_tag *tag, size_t header)
@@ -114,8 +95,9 @@ static void parse_module(struct boot_info *bi, const struct mb2_tag_module *t)
 	m = &bi->modules[bi->nr_modules++];
 	m->pa = t->mod_start;
 	m->len = t->mod_end - t->mod_start;
-	if (!copy_string(m->cmdline, sizeof(m->cmdline), t->cmdline, tag_payload_len(&t->tag, sizeof(*t))))
-		log_warn("multiboot2: module command line cut to %zu bytes", sizeof(m->cmdline) - 1);
+	/* Too long: recorded, and refused by hv_main() after its banner, where the console is configured. */
+	size_t n = cmdline_copy(m->cmdline, sizeof(m->cmdline), t->cmdline, tag_payload_len(&t->tag, sizeof(*t)));
+	m->cmdline_overlong = n < sizeof(m->cmdline) ? 0 : (u32)n;
 }
 
 static void parse_rsdp(struct boot_info *bi, const struct mb2_tag_rsdp *t)
@@ -135,12 +117,14 @@ static void parse_tag(struct boot_info *bi, const struct mb2_tag *tag)
 	const struct mb2_tag_string *s = (const void *)tag;
 
 	switch (tag->type) {
-	case MB2_TAG_CMDLINE:
-		if (!copy_string(bi->cmdline, sizeof(bi->cmdline), s->string, tag_payload_len(tag, sizeof(*s))))
-			log_warn("multiboot2: command line cut to %zu bytes", sizeof(bi->cmdline) - 1);
+	case MB2_TAG_CMDLINE: {
+		size_t n = cmdline_copy(bi->cmdline, sizeof(bi->cmdline), s->string, tag_payload_len(tag, sizeof(*s)));
+		bi->cmdline_overlong = n < sizeof(bi->cmdline) ? 0 : (u32)n;
 		break;
+	}
 	case MB2_TAG_LOADER_NAME:
-		copy_string(bi->loader_desc, sizeof(bi->loader_desc), s->string, tag_payload_len(tag, sizeof(*s)));
+		/* only ever shown: a long name may be cut */
+		cmdline_copy(bi->loader_desc, sizeof(bi->loader_desc), s->string, tag_payload_len(tag, sizeof(*s)));
 		break;
 	case MB2_TAG_MODULE:
 		parse_module(bi, (const void *)tag);

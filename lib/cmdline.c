@@ -79,3 +79,14 @@ bool cmdline_flag(const char *cmdline, const char *word)
 	}
 	return false;
 }
+
+size_t cmdline_copy(char *dst, size_t dst_size, const char *src, size_t src_max)
+{
+	size_t n = 0;
+
+	while (n < src_max && src[n] != '\0')
+		n++;
+	memcpy(dst, src, MIN(n, dst_size - 1));
+	dst[MIN(n, dst_size - 1)] = '\0';
+	return n;
+}

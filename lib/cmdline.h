@@ -26,4 +26,12 @@ bool cmdline_size(const char *value, size_t len, u64 *out);
 /* Is the bare word (no "=value") on the command line? */
 bool cmdline_flag(const char *cmdline, const char *word);
 
+/*
+ * Copies a string a loader gave (at most src_max bytes, NUL-terminated there
+ * or not) into dst of dst_size bytes, always terminating it.  Returns the
+ * string's length at the source: dst_size or more means dst holds only its
+ * start, and a caller refuses the line rather than use it cut.
+ */
+size_t cmdline_copy(char *dst, size_t dst_size, const char *src, size_t src_max);
+
 #endif

@@ -3,7 +3,9 @@
  *
  * Allocation is next-fit over the table: keyhole allocates rarely (page
  * tables, guest memory at creation), so a scan is simpler than free lists and
- * makes contiguous runs for guest memory and 2 MiB EPT leaves easy.
+ * makes contiguous runs for guest memory and 2 MiB EPT leaves easy.  The scan
+ * reads each entry at most once per pass, so a request that cannot be met
+ * fails after two passes over the table, whatever its size (find_run()).
  */
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
@@ -119,12 +121,42 @@ int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_r
 	return 0;
 }
 
-static bool run_free(u64 first, u64 n)
+#ifdef KEYHOLE_HOSTED
+u64 frames_probes;
+#endif
+
+/* Is frame f free?  Every table read of an allocation scan is one of these (frames_probes). */
+static bool probe_free(u64 f)
 {
-	for (u64 i = 0; i < n; i++)
-		if (ft[first + i].owner != FRAME_FREE)
-			return false;
-	return true;
+#ifdef KEYHOLE_HOSTED
+	frames_probes++;
+#endif
+	return ft[f].owner == FRAME_FREE;
+}
+
+#define NO_RUN (~0ULL)
+
+/*
+ * The first run of n free frames that starts at a multiple of align, at or
+ * after frame from; NO_RUN if there is none.  First fit with a skip: when
+ * frame f + i of the candidate at f is in use, no candidate that starts at or
+ * before f + i can hold n free frames, so the next one is the first aligned
+ * frame after f + i.  Candidates only move forward past every frame read, so
+ * a call reads each table entry at most once: a failing request costs one
+ * pass over the table, not (frames x n) as re-scanning from every start did.
+ */
+static u64 find_run(u64 from, u64 n, u64 align)
+{
+	for (u64 f = ALIGN_UP(from, align); f + n <= nframes;) {
+		u64 i = 0;
+
+		while (i < n && probe_free(f + i))
+			i++;
+		if (i == n)
+			return f;
+		f = ALIGN_UP(f + i + 1, align);
+	}
+	return NO_RUN;
 }
 
 int frames_alloc(u64 n, u16 owner, mfn_t *out)
@@ -134,33 +166,40 @@ int frames_alloc(u64 n, u16 owner, mfn_t *out)
 
 int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
 {
-	if (n == 0 || align == 0 || (align & (align - 1)) || n > nframes || owner == FRAME_FREE || owner == FRAME_RESERVED ||
+	if (n == 0 || align == 0 || (align & (align - 1)) || owner == FRAME_FREE || owner == FRAME_RESERVED ||
 	    owner >= FRAME_GUEST0 + FRAME_MAX_GUESTS)
 		return -EINVAL;
+	/* More than the machine has is a request that does not fit, like any other. */
 	if (n > nfree)
 		return -ENOMEM;
 
-	/* Next-fit: two passes, from the cursor to the end, then from 0. */
-	for (int pass = 0; pass < 2; pass++) {
-		u64 start = ALIGN_UP(pass ? 0 : cursor, align);
-		for (u64 f = start; f + n <= nframes; f += align) {
-			if (ft[f].owner != FRAME_FREE)
-				continue;
-			if (!run_free(f, n))
-				continue;
-			for (u64 i = f; i < f + n; i++) {
-				if (!(ft[i].flags & F_CLEAN))
-					memset(phys_to_virt(i << PAGE_SHIFT), 0, PAGE_SIZE);
-				ft[i].owner = owner;
-				ft[i].flags &= ~F_CLEAN;
-			}
-			nfree -= n;
-			cursor = f + n;
-			*out = _mfn(f);
-			return 0;
-		}
+	/* Next-fit: from the cursor to the end, then from 0. */
+	u64 f = find_run(cursor, n, align);
+	if (f == NO_RUN)
+		f = find_run(0, n, align);
+	if (f == NO_RUN)
+		return -ENOMEM;
+	for (u64 i = f; i < f + n; i++) {
+		if (!(ft[i].flags & F_CLEAN))
+			memset(phys_to_virt(i << PAGE_SHIFT), 0, PAGE_SIZE);
+		ft[i].owner = owner;
+		ft[i].flags &= ~F_CLEAN;
 	}
-	return -ENOMEM;
+	nfree -= n;
+	cursor = f + n;
+	*out = _mfn(f);
+	return 0;
+}
+
+u64 frames_largest_free_run(void)
+{
+	u64 best = 0, run = 0;
+
+	for (u64 f = 0; f < nframes; f++) {
+		run = probe_free(f) ? run + 1 : 0;
+		best = MAX(best, run);
+	}
+	return best;
 }
 
 int frames_free(mfn_t first, u64 n)

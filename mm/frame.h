@@ -43,8 +43,13 @@ int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_r
 
 /* n contiguous zeroed frames for owner.  -EINVAL (n == 0, bad owner), -ENOMEM. */
 int frames_alloc(u64 n, u16 owner, mfn_t *out);
-/* The same, starting at a frame number that is a multiple of align (a power of two). */
+/*
+ * The same, starting at a frame number that is a multiple of align (a power
+ * of two).  Success or failure, it reads each frame-table entry at most twice.
+ */
 int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out);
+/* The longest run of free frames, at any alignment: what a failed request could have had. */
+u64 frames_largest_free_run(void);
 /*
  * Returns n frames from one owner to the free pool, zeroing them first if a
  * guest owned them.  -EINVAL: out of RAM, free already, owners differ, or a
@@ -70,5 +75,10 @@ u64 frames_limit(void);
 u64 frames_free_count(void);
 /* Calls fn for each maximal run of RAM frames (for the direct map). */
 int frames_for_each_ram_run(int (*fn)(void *arg, mfn_t first, u64 n), void *arg);
+
+#ifdef KEYHOLE_HOSTED
+/* Frame-table entries the allocator's scans have read (tests bound a scan's work with it). */
+extern u64 frames_probes;
+#endif
 
 #endif

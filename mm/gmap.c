@@ -117,7 +117,11 @@ int guest_mem_add(struct guest_mem *m, gfn_t gfn, u64 npages, const struct mem_s
 			return -EINVAL;
 
 	struct mem_slot *s = &m->slot[m->nslots];
-	/* 2 MiB-aligned host frames let the EPT use 2 MiB leaves. */
+	/*
+	 * 2 MiB-aligned host frames let the EPT use 2 MiB leaves; failing that,
+	 * any run will do.  Each attempt reads the frame table at most twice
+	 * (frames_alloc_aligned), so a request that fits nowhere fails fast.
+	 */
 	bool big = ALIGNED(g, FRAMES_PER_2M) && npages >= FRAMES_PER_2M;
 	r = frames_alloc_aligned(npages, big ? FRAMES_PER_2M : 1, m->owner, &s->mfn);
 	if (r && big)

@@ -13,6 +13,10 @@
  *      are joined with spaces;
  *   3. nothing: keyhole's defaults.
  *
+ * A line longer than BOOT_CMDLINE_MAX - 1 characters (after blank runs fold
+ * into one space) is refused, never cut, as on the multiboot2 path
+ * (include/keyhole/boot_info.h): a cut line would drop options silently.
+ *
  * Load options are not always text: boot managers store data of their own
  * there (EDK II puts a 16-byte GUID in the boot entries it creates).  UCS-2
  * that is all printable ASCII is a command line; UCS-2 that ends in a NUL
@@ -109,7 +113,8 @@ static enum from_load_options from_load_options(EFI_LOADED_IMAGE *li, struct loa
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (!line_put(o->cmdline, &n, u[i])) {
-			con_error("load options: longer than keyhole's %d-character command line", BOOT_CMDLINE_MAX - 1);
+			con_error("load options: longer than the %d characters keyhole takes; a command line is refused, "
+				  "never cut (shorten it)", BOOT_CMDLINE_MAX - 1);
 			return LO_INVALID;
 		}
 	}
@@ -150,8 +155,8 @@ static EFI_STATUS from_file(EFI_FILE_HANDLE root, struct loader_options *o)
 		if (comment)
 			continue;
 		if (!line_put(o->cmdline, &n, c)) {
-			con_error("%s: longer than keyhole's %d-character command line", OPTIONS_FILE,
-				  BOOT_CMDLINE_MAX - 1);
+			con_error("%s: longer than the %d characters keyhole takes; a command line is refused, never "
+				  "cut (shorten it)", OPTIONS_FILE, BOOT_CMDLINE_MAX - 1);
 			return EFI_INVALID_PARAMETER;
 		}
 	}

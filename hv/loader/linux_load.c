@@ -81,6 +81,43 @@ static const char *place_kernel(const struct linux_setup_header *h, u64 *load)
 	return NULL;
 }
 
+/*
+ * The lengths the setup header gives, against the file's (boot.rst, "Details
+ * of Header Fields"; keyhole's 2.12 minimum means every one of them exists):
+ *
+ *   setup_sects      the real-mode setup code in 512-byte sectors after the
+ *                    boot sector (0 means 4): the protected-mode kernel
+ *                    starts (setup_sects + 1) * 512 bytes into the file
+ *   syssize          "the size of the protected-mode code in units of
+ *                    16-byte paragraphs" (32 bits wide since 2.04)
+ *   payload_offset,  2.08+: where the compressed kernel lies, from the
+ *   payload_length   protected-mode code's start (offset 0: not given)
+ *   init_size        2.10+: the memory the kernel needs from its load address
+ *                    before it reads its memory map, itself included
+ *
+ * A file shorter than setup_sects and syssize say has been cut (a failed
+ * copy, a partial download) and would die at its first instructions.  A
+ * longer one is fine: a signed kernel carries its signature after syssize.
+ */
+static const char *check_lengths(const struct linux_setup_header *h, u64 klen, u64 pm_offset)
+{
+	u64 pm_bytes = (u64)h->syssize * LINUX_SYSSIZE_UNIT;
+
+	if (pm_offset >= klen)
+		return "not a bzImage: no protected-mode kernel after the setup sectors (setup_sects)";
+	if (pm_bytes == 0)
+		return "the setup header's syssize is 0: it describes no protected-mode kernel";
+	if (pm_bytes > klen - pm_offset)
+		return "truncated: the file is shorter than its setup sectors and protected-mode kernel "
+		       "(setup_sects, syssize) say; copy the whole bzImage again";
+	if (h->payload_offset && (u64)h->payload_offset + h->payload_length > pm_bytes)
+		return "the compressed payload (payload_offset, payload_length) reaches past the protected-mode "
+		       "kernel (syssize)";
+	if (h->init_size < pm_bytes)
+		return "init_size is smaller than the protected-mode kernel (syssize) it must hold";
+	return NULL;
+}
+
 static void build_zero_page(const u8 *kernel, u64 hdr_end, u64 mem_bytes, const struct linux_layout *l,
 			    u64 cmdlen)
 {
@@ -127,10 +164,8 @@ int linux_load(struct guest_mem *mem, u64 mem_bytes, const void *kernel, u64 kle
 	if ((*why = read_header(k, klen, &h, &hdr_end)))
 		return -ENOEXEC;
 	pm_offset = ((u64)(h.setup_sects ? h.setup_sects : LINUX_SETUP_SECTS_DEFAULT) + 1) * LINUX_SECTOR_SIZE;
-	if (pm_offset >= klen) {
-		*why = "not a bzImage: no protected-mode kernel after the setup sectors";
+	if ((*why = check_lengths(&h, klen, pm_offset)))
 		return -ENOEXEC;
-	}
 	pm_len = klen - pm_offset;
 	if ((*why = place_kernel(&h, &load)))
 		return -ENOEXEC;

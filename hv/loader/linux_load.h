@@ -65,7 +65,8 @@ struct linux_layout {
  * none) into the guest memory of mem_bytes, writes the zero page, the command
  * line, page tables and GDT, and fills *entry with the 64-bit entry state.
  * Everything is checked before anything is written: -ENOEXEC (not a bzImage,
- * a protocol too old, no 64-bit entry), -E2BIG (the kernel or the initrd
+ * a protocol too old, no 64-bit entry, a file shorter than its header says
+ * or lengths in the header that do not agree), -E2BIG (the kernel or the initrd
  * does not fit, or the command line is too long) or -EINVAL (a bad memory
  * size), each with *why naming the problem, and guest memory untouched.
  */

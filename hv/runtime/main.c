@@ -32,10 +32,14 @@
 
 #define KEYHOLE_VERSION "0.1"
 
-/* bytes in the largest binary unit that leaves at least 1 of it ("636 KiB"); floors. */
+/*
+ * bytes in the largest binary unit up to MiB that leaves at least 1 of it
+ * ("636 KiB", "2047 MiB"); floors.  Never GiB: flooring to whole GiB made a
+ * 2047 MiB range "1 GiB".
+ */
 static u64 size_in_unit(u64 bytes, const char **unit)
 {
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const units[] = { "bytes", "KiB", "MiB" };
 	size_t i = 0;
 
 	while (i + 1 < ARRAY_SIZE(units) && bytes >= 1024) {
@@ -81,8 +85,12 @@ static void report_modules(const struct boot_info *bi)
 		const struct boot_module *m = &bi->modules[i];
 
 		size = size_in_unit(m->len, &unit);
-		log_info("  module %u: [0x%lx, 0x%lx) %lu %s \"%s\"", i, m->pa, m->pa + m->len, size, unit,
-			 m->cmdline);
+		if (m->cmdline_overlong)
+			log_info("  module %u: [0x%lx, 0x%lx) %lu %s \"%.40s...\", a line of %u bytes: too long", i,
+				 m->pa, m->pa + m->len, size, unit, m->cmdline, m->cmdline_overlong);
+		else
+			log_info("  module %u: [0x%lx, 0x%lx) %lu %s \"%s\"", i, m->pa, m->pa + m->len, size, unit,
+				 m->cmdline);
 	}
 }
 
@@ -94,7 +102,10 @@ static void report_boot(const struct boot_info *bi)
 	log_info("keyhole %s starting (booted via %s)", KEYHOLE_VERSION, bi->loader);
 	if (bi->loader_desc[0])
 		log_info("loader: %s", bi->loader_desc);
-	log_info("command line: \"%s\"", bi->cmdline);
+	if (bi->cmdline_overlong)
+		log_info("command line: \"%.40s...\", a line of %u bytes: too long", bi->cmdline, bi->cmdline_overlong);
+	else
+		log_info("command line: \"%s\"", bi->cmdline);
 	size = size_in_unit(bi->image_end_pa - bi->image_start_pa, &unit);
 	log_info("image: [0x%lx, 0x%lx) %lu %s", bi->image_start_pa, bi->image_end_pa, size, unit);
 	report_memory_map(bi);
@@ -201,6 +212,36 @@ static bool run_guest(unsigned int id, const struct guest_image *img, u64 mem, b
 	return res.state == VCPU_EXITED && res.status == 0;
 }
 
+/*
+ * A line longer than keyhole takes is refused, never cut (boot_info.h): a cut
+ * line silently drops options, or changes what a guest does.  The boot path
+ * only recorded it: said here, after the banner, naming the line.
+ */
+static void refuse_overlong_cmdline(const struct boot_info *bi)
+{
+	if (!bi->cmdline_overlong)
+		return;
+	log_err("command line: %u bytes; keyhole takes at most %d and cuts none: no guest is run (shorten it)",
+		bi->cmdline_overlong, BOOT_CMDLINE_MAX - 1);
+	machine_shutdown(SHUTDOWN_FAILURE);
+}
+
+/* True, after saying so, if module i's line is too long for its guest to run. */
+static bool module_line_refused(unsigned int guest, const struct boot_info *bi, u32 i)
+{
+	const struct boot_module *m = &bi->modules[i];
+	int word = 0;
+
+	if (!m->cmdline_overlong)
+		return false;
+	while (m->cmdline[word] && m->cmdline[word] != ' ')
+		word++;
+	log_err("guest%u: module %u (\"%.*s ...\") has a command line of %u bytes; keyhole takes at most %d and cuts "
+		"none: not run (shorten the module's line)", guest, i, word, m->cmdline, m->cmdline_overlong,
+		BOOT_MODULE_CMDLINE_MAX - 1);
+	return true;
+}
+
 void hv_main(const struct boot_info *bi)
 {
 	struct options opt;
@@ -209,6 +250,7 @@ void hv_main(const struct boot_info *bi)
 
 	console_configure(bi->cmdline);
 	report_boot(bi);
+	refuse_overlong_cmdline(bi);
 	parse_options(bi->cmdline, &opt);
 
 	desc_init();
@@ -233,6 +275,7 @@ void hv_main(const struct boot_info *bi)
 	 */
 	for (u32 i = 0; i < bi->nr_modules; i++, ran++) {
 		const struct boot_module *m = &bi->modules[i];
+		u32 first = i;
 		struct guest_image img = { .image = phys_to_virt(m->pa), .len = m->len, .cmdline = module_args(m) };
 		u64 mem = opt.guest_mem ? opt.guest_mem : GUEST_MEM_DEFAULT;
 
@@ -249,6 +292,8 @@ void hv_main(const struct boot_info *bi)
 				img.initrd_len = bi->modules[i].len;
 			}
 		}
+		if (module_line_refused(ran, bi, first) || (i != first && module_line_refused(ran, bi, i)))
+			continue;
 		/* kh-invalid-state: with testhooks, a VM whose guest state is wrong on purpose */
 		img.break_state = opt.test_hooks && cmdline_flag(m->cmdline, "kh-invalid-state");
 		ok += run_guest(ran, &img, mem, opt.protect_all);

@@ -42,6 +42,27 @@ static void report_memory_cost(const struct vm *v, u64 mem_bytes)
 				      v->id, ept, table, dirty, ept + table + dirty);
 }
 
+/*
+ * Guest memory is one contiguous run of host frames: what counts is the
+ * largest free run, not the free total.  Said after the failed attempt has
+ * given back everything it took.
+ */
+static void report_no_memory(unsigned int id, u64 mem_bytes, int r)
+{
+	u64 largest = (frames_largest_free_run() << PAGE_SHIFT) >> 20;
+
+	if (r != -ENOMEM)
+		log_err("guest%u: cannot set up %lu MiB of guest memory (%d)", id, mem_bytes >> 20, r);
+	else if (largest < mem_bytes >> 20)
+		log_err("guest%u: cannot allocate guest memory: asked for %lu MiB, the largest free run of RAM is "
+			"%lu MiB (guest memory is one contiguous run); lower guest_mem= below that", id,
+			mem_bytes >> 20, largest);
+	else
+		log_err("guest%u: cannot allocate %lu MiB of guest memory with its EPT tables and dirty log: out of "
+			"memory (the largest free run of RAM is %lu MiB); lower guest_mem=", id, mem_bytes >> 20,
+			largest);
+}
+
 static int load(struct vm *v, const struct guest_image *img, u64 mem_bytes, struct guest_entry *entry,
 		const char **why)
 {
@@ -74,8 +95,7 @@ int vm_run(unsigned int id, const struct guest_image *img, u64 mem_bytes, bool p
 		return r;
 	r = vm_mem_add(&vm, _gfn(0), mem_bytes >> PAGE_SHIFT);
 	if (r) {
-		log_err("guest%u: cannot allocate %lu MiB of guest memory (%d): lower guest_mem=", id,
-			mem_bytes >> 20, r);
+		report_no_memory(id, mem_bytes, r);
 		vm_mem_destroy(&vm);
 		return r;
 	}

@@ -22,6 +22,7 @@
 #define LINUX_SETUP_JUMP_OFFSET_BYTE 0x201
 #define LINUX_SECTOR_SIZE 512
 #define LINUX_SETUP_SECTS_DEFAULT 4    /* setup_sects == 0 means 4 */
+#define LINUX_SYSSIZE_UNIT 16          /* syssize counts 16-byte paragraphs */
 
 /*
  * 2.12 added xloadflags, which is how a kernel says it has a 64-bit entry
@@ -111,6 +112,8 @@ struct linux_boot_params {
 	u8 pad_cd0[0x1000 - 0xcd0];
 } __attribute__((packed));
 
+STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, syssize) == 0x1f4 - LINUX_SETUP_HEADER_OFFSET,
+	      "setup header layout");
 STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, boot_flag) == 0x1fe - LINUX_SETUP_HEADER_OFFSET,
 	      "setup header layout");
 STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, version) == 0x206 - LINUX_SETUP_HEADER_OFFSET,
@@ -122,6 +125,12 @@ STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, ramdisk_image) == 0x
 STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, cmd_line_ptr) == 0x228 - LINUX_SETUP_HEADER_OFFSET,
 	      "setup header layout");
 STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, xloadflags) == 0x236 - LINUX_SETUP_HEADER_OFFSET,
+	      "setup header layout");
+STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, payload_offset) == 0x248 - LINUX_SETUP_HEADER_OFFSET,
+	      "setup header layout");
+STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, payload_length) == 0x24c - LINUX_SETUP_HEADER_OFFSET,
+	      "setup header layout");
+STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, init_size) == 0x260 - LINUX_SETUP_HEADER_OFFSET,
 	      "setup header layout");
 STATIC_ASSERT(__builtin_offsetof(struct linux_setup_header, pref_address) == 0x258 - LINUX_SETUP_HEADER_OFFSET,
 	      "setup header layout");

@@ -18,6 +18,13 @@
 
 #define BOOT_MEM_RANGES_MAX 256
 #define BOOT_MODULES_MAX 32
+/*
+ * Command lines hold at most MAX - 1 bytes.  A longer one is refused, never
+ * cut (a cut line silently changes what runs): the UEFI loader refuses its
+ * options, and a multiboot2 boot records the length in *_overlong, which
+ * hv_main() reports after its banner: keyhole's own line runs nothing, a
+ * module's line keeps that module's guest from running.
+ */
 #define BOOT_CMDLINE_MAX 512
 #define BOOT_MODULE_CMDLINE_MAX 512 /* a Linux kernel's command line rides on its module's */
 #define BOOT_LOADER_DESC_MAX 64
@@ -42,12 +49,14 @@ struct boot_module {
 	u64 pa;  /* physical start, page aligned */
 	u64 len; /* bytes */
 	char cmdline[BOOT_MODULE_CMDLINE_MAX];
+	u32 cmdline_overlong; /* 0, or the line's length when it did not fit (cmdline holds its start) */
 };
 
 struct boot_info {
 	const char *loader;                     /* "multiboot2" or "uefi" */
 	char loader_desc[BOOT_LOADER_DESC_MAX]; /* what the loader calls itself, "" if unknown */
 	char cmdline[BOOT_CMDLINE_MAX];         /* keyhole's command line, "" if none */
+	u32 cmdline_overlong;                   /* 0, or its length when it did not fit */
 
 	u32 nr_mem;
 	bool mem_truncated; /* the firmware gave more than BOOT_MEM_RANGES_MAX ranges */

@@ -29,7 +29,9 @@ guest_summary_ok() {
 
 # What the hypervisor must have said, in order of the boot.
 check "banner" in_serial '^\[keyhole\] keyhole [^ ]+ starting \(booted via multiboot2\)'
-check "memory map with a usable range" in_serial '^\[keyhole\]   0x[0-9a-f]{16} 0x[0-9a-f]{16} usable '
+check "memory map with a usable range, its size in KiB or MiB" in_serial \
+	'^\[keyhole\]   0x[0-9a-f]{16} 0x[0-9a-f]{16} usable +[0-9]+ (KiB|MiB)$'
+check "memory map total in MiB" in_serial '^\[keyhole\] memory map: [0-9]+ ranges, [0-9]+ MiB usable$'
 check "running on keyhole's own page tables" in_serial "^\[keyhole\] mm: .*running on keyhole's own page tables"
 check "VMX on with EPT" in_serial '^\[keyhole\] vmx: on \(VMCS revision 0x[0-9a-f]+; EPT'
 check "guest0 created with 2 MiB EPT leaves" in_serial '^\[keyhole\] guest0: [0-9]+ MiB, entry 0x[0-9a-f]+, EPT with 2 MiB leaves'

@@ -180,6 +180,9 @@ run=big-ram
 boot $run "$out/boot.img" 6G
 check "big-ram: the early page tables cover 8 GiB" in_log $run '^\[efi\] early page tables: \[0, 8 GiB\)'
 check "big-ram: keyhole's frames reach 8 GiB" in_log $run '^\[keyhole\] mm: RAM in [0-9]+ ranges up to 8192 MiB'
+# Sizes of 1 GiB and more in MiB: whole GiB floored a 2047 MiB range to "1 GiB".
+check "big-ram: the memory map gives a range of 1 GiB or more in MiB" in_log $run \
+	'^\[keyhole\]   0x[0-9a-f]{16} 0x[0-9a-f]{16} usable +[0-9]{4,} MiB$'
 check "big-ram: the self-tests pass" in_log $run '^\[selftest\] [0-9]+ passed, 0 failed'
 check "big-ram: QEMU exit status $EXIT_NO_VMX" exited_with $EXIT_NO_VMX
 check "big-ram: no panic" not_in_log $run 'PANIC: '

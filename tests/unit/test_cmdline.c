@@ -1,4 +1,5 @@
 /* keyhole's command-line parsing (lib/cmdline.c). */
+#include <string.h>
 #include "lib/cmdline.h"
 #include "test.h"
 
@@ -37,4 +38,25 @@ TEST(cmdline_flags)
 	EXPECT(!cmdline_flag("selftests", "selftest"));
 	EXPECT(!cmdline_flag("selftest=1", "selftest"));
 	EXPECT(!cmdline_flag("", "selftest"));
+}
+
+/* A loader's string into a boot_info field: the length it had, so a caller can refuse a cut one. */
+TEST(cmdline_copy_reports_the_length_given)
+{
+	char dst[8];
+	static const char unterminated[4] = { 'a', 'b', 'c', 'd' };
+
+	memset(dst, 'x', sizeof(dst));
+	EXPECT_EQ(cmdline_copy(dst, sizeof(dst), "guest", 64), 5);
+	EXPECT(strcmp(dst, "guest") == 0);
+	EXPECT_EQ(cmdline_copy(dst, sizeof(dst), "1234567", 64), 7); /* exactly fits */
+	EXPECT(strcmp(dst, "1234567") == 0);
+	EXPECT_EQ(cmdline_copy(dst, sizeof(dst), "12345678", 64), 8); /* one over: only its start kept */
+	EXPECT(strcmp(dst, "1234567") == 0);
+	EXPECT_EQ(cmdline_copy(dst, sizeof(dst), "linux console=ttyS0", 64), 19);
+	EXPECT(strcmp(dst, "linux c") == 0);
+	EXPECT_EQ(cmdline_copy(dst, sizeof(dst), unterminated, sizeof(unterminated)), 4); /* the tag's end bounds it */
+	EXPECT(strcmp(dst, "abcd") == 0);
+	EXPECT_EQ(cmdline_copy(dst, sizeof(dst), "", 64), 0);
+	EXPECT_EQ(dst[0], '\0');
 }

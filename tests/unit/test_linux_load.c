@@ -49,6 +49,9 @@ static void make_kernel(void)
 	h->cmdline_size = 2047;
 	h->pref_address = LOAD;
 	h->init_size = INIT_SIZE;
+	h->syssize = PM_BYTES / LINUX_SYSSIZE_UNIT; /* the file ends where the kernel does, as tools/build.c writes it */
+	h->payload_offset = 0x100;
+	h->payload_length = PM_BYTES - 0x200;
 	for (unsigned int i = 0; i < PM_BYTES; i++)
 		kernel[PM_OFFSET + i] = (u8)(i * 7 + 1);
 	for (unsigned int i = 0; i < INITRD_BYTES; i++)
@@ -339,4 +342,101 @@ TEST(linux_load_places_the_initrd_at_the_edges_it_may_use)
 	hdr()->initrd_addr_max = (48 << 20) - 1;
 	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), initrd, sizeof(initrd), NULL, &e, &l, &why), 0);
 	EXPECT_EQ(l.initrd_gpa, ALIGN_DOWN((48ULL << 20) - INITRD_BYTES, PAGE_SIZE));
+}
+
+/*
+ * The lengths the header gives, each against the file: every refusal has its
+ * own test and its own message naming the field.
+ */
+static void expect_refused(u64 klen, const char *what)
+{
+	struct vm vm;
+	struct guest_entry e;
+	const char *why;
+
+	make_vm(&vm, MEM);
+	int r = linux_load(&vm.mem, MEM, kernel, klen, initrd, sizeof(initrd), "console=ttyS0", &e, NULL, &why);
+	EXPECT_EQ(r, -ENOEXEC);
+	EXPECT(why && strstr(why, what));
+	if (!why || !strstr(why, what))
+		fprintf(stderr, "    why=%s\n", why ? why : "(null)");
+	EXPECT(guest_all_zero(&vm, LOAD, PM_BYTES));
+	EXPECT(guest_all_zero(&vm, LINUX_ZERO_PAGE_GPA, PAGE_SIZE));
+}
+
+/* Issue #11: a kernel cut short was started and triple-faulted at its first instructions. */
+TEST(linux_load_refuses_a_truncated_kernel)
+{
+	make_kernel();
+	expect_refused(KERNEL_BYTES - 1, "truncated");
+	expect_refused(PM_OFFSET + PM_BYTES / 2, "truncated");
+	expect_refused(PM_OFFSET + 1, "truncated");
+}
+
+TEST(linux_load_refuses_setup_sects_past_the_file)
+{
+	make_kernel();
+	hdr()->setup_sects = 200;
+	expect_refused(KERNEL_BYTES, "(setup_sects)");
+}
+
+TEST(linux_load_refuses_a_zero_syssize)
+{
+	make_kernel();
+	hdr()->syssize = 0;
+	expect_refused(KERNEL_BYTES, "syssize is 0");
+}
+
+TEST(linux_load_refuses_a_payload_past_the_kernel)
+{
+	make_kernel();
+	hdr()->payload_length = PM_BYTES - 0x100 + 1; /* one byte past syssize */
+	expect_refused(KERNEL_BYTES, "(payload_offset, payload_length)");
+	make_kernel();
+	hdr()->payload_offset = 0xffffffff; /* the sum must not wrap in 32 bits */
+	hdr()->payload_length = 0xffffffff;
+	expect_refused(KERNEL_BYTES, "(payload_offset, payload_length)");
+}
+
+TEST(linux_load_refuses_init_size_below_the_kernel)
+{
+	make_kernel();
+	hdr()->init_size = PM_BYTES - 1;
+	expect_refused(KERNEL_BYTES, "init_size is smaller");
+}
+
+/* What the lengths allow: a payload to the kernel's last byte, setup_sects 0 (4), bytes after syssize. */
+TEST(linux_load_takes_lengths_at_their_limits)
+{
+	static u8 signed_kernel[KERNEL_BYTES + 0x400];
+	static u8 buf[PM_BYTES];
+	struct vm vm;
+	struct guest_entry e;
+	struct linux_layout l;
+	const char *why;
+
+	make_vm(&vm, MEM);
+	make_kernel();
+	hdr()->payload_length = PM_BYTES - 0x100;
+	hdr()->init_size = PM_BYTES;
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
+
+	/* setup_sects 0 means 4: the kernel starts 5 sectors in, and syssize counts from there */
+	make_vm(&vm, MEM);
+	make_kernel();
+	hdr()->setup_sects = 0;
+	hdr()->syssize = (KERNEL_BYTES - 5 * LINUX_SECTOR_SIZE) / LINUX_SYSSIZE_UNIT;
+	hdr()->payload_length = 0x100;
+	EXPECT_EQ(linux_load(&vm.mem, MEM, kernel, sizeof(kernel), NULL, 0, NULL, &e, &l, &why), 0);
+	peek(&vm, LOAD, buf, KERNEL_BYTES - 5 * LINUX_SECTOR_SIZE);
+	EXPECT(memcmp(buf, kernel + 5 * LINUX_SECTOR_SIZE, KERNEL_BYTES - 5 * LINUX_SECTOR_SIZE) == 0);
+
+	/* a signed kernel: its signature follows the syssize bytes */
+	make_vm(&vm, MEM);
+	make_kernel();
+	memcpy(signed_kernel, kernel, KERNEL_BYTES);
+	memset(signed_kernel + KERNEL_BYTES, 0x5a, sizeof(signed_kernel) - KERNEL_BYTES);
+	EXPECT_EQ(linux_load(&vm.mem, MEM, signed_kernel, sizeof(signed_kernel), NULL, 0, NULL, &e, &l, &why), 0);
+	peek(&vm, LOAD, buf, PM_BYTES);
+	EXPECT(memcmp(buf, kernel + PM_OFFSET, PM_BYTES) == 0);
 }
