@@ -27,6 +27,7 @@ $(ADV_ISO): $(HV_ELF) $(HOSTILE) tools/mkiso.sh mk/test-adversarial.mk
 # The fuzzer in a boot of its own: it asks for the audit after every batch
 # (DIAG_AUDIT) instead of paying for one at each of its 100,000 entries.
 # Twice: from CPL 0, then the same calls (and EXIT) from CPL 3, all refused.
+# testhooks for kh-lapic-timer: the LAPIC timer fires while the first runs.
 FUZZ_GUEST_ISO := $(BUILD)/fuzz-guest.iso
 FUZZ_GUEST_SEED ?= 0x5eed
 FUZZ_GUEST_CALLS ?= 100000
@@ -38,8 +39,8 @@ $(FUZZ_GUEST_STAMP): hv-force
 
 $(FUZZ_GUEST_ISO): $(HV_ELF) $(BUILD)/guests/fuzz.elf $(FUZZ_GUEST_STAMP) tools/mkiso.sh mk/test-adversarial.mk
 	@echo "  GRUB    $@"
-	@tools/mkiso.sh $@ $(HV_ELF) "loglevel=info diag guest_mem=16M" \
-		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS)" \
+	@tools/mkiso.sh $@ $(HV_ELF) "loglevel=info diag testhooks guest_mem=16M" \
+		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS) kh-lapic-timer" \
 		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS) cpl=3"
 
 .PHONY: test-adversarial test-fuzz-guest

@@ -44,14 +44,14 @@ static void *slot_va(const struct fixmap_cpu *fc, unsigned int slot)
 	return (void *)(uintptr_t)(fc->base + ((u64)slot << PAGE_SHIFT));
 }
 
-static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **va)
+static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **va, u64 attr)
 {
 	if (unlikely(fc->pte[slot])) {
 		log_err("fixmap: slot %u on cpu %u is busy (frame %#lx); refusing to map frame %#lx over it", slot,
 			arch_cpu_id(), mfn_x(fc->mfn[slot]), mfn_x(mfn));
 		return -EBUSY;
 	}
-	fc->pte[slot] = mfn_to_pa(mfn) | FIXMAP_PTE;
+	fc->pte[slot] = mfn_to_pa(mfn) | FIXMAP_PTE | attr;
 	fc->mfn[slot] = mfn;
 	fc->busy++;
 	*va = slot_va(fc, slot);
@@ -70,7 +70,15 @@ int fixmap_set(enum fixmap_slot slot, mfn_t mfn, void **va)
 {
 	if ((unsigned int)slot >= FIX_NR)
 		return -EINVAL;
-	return set_slot(&fixmap[arch_cpu_id()], slot, mfn, va);
+	return set_slot(&fixmap[arch_cpu_id()], slot, mfn, va, 0);
+}
+
+int fixmap_set_mmio(enum fixmap_slot slot, mfn_t mfn, void **va)
+{
+	if ((unsigned int)slot >= FIX_NR)
+		return -EINVAL;
+	/* PCD and PWT select PAT entry 3, UC in the power-on PAT (SDM Vol. 3A, 13.12.3 / Table 13-11). */
+	return set_slot(&fixmap[arch_cpu_id()], slot, mfn, va, PTE_PCD | PTE_PWT);
 }
 
 int fixmap_clear(enum fixmap_slot slot)
@@ -93,7 +101,7 @@ int fixmap_push(mfn_t mfn, void **va)
 			arch_cpu_id());
 		return -EBUSY;
 	}
-	r = set_slot(fc, FIX_GMAP_FIRST + fc->depth, mfn, va);
+	r = set_slot(fc, FIX_GMAP_FIRST + fc->depth, mfn, va, 0);
 	if (likely(!r))
 		fc->depth++;
 	return r;

@@ -20,6 +20,7 @@ enum fixmap_slot {
 	FIX_GMAP_FIRST,
 	FIX_GMAP_LAST = FIX_GMAP_FIRST + FIX_GMAP_SLOTS - 1,
 	FIX_SCRUB, /* zeroing a protected frame on its way out of a guest */
+	FIX_MMIO,  /* one device register access at a time (the xAPIC page), uncached */
 	FIX_NR,
 };
 
@@ -30,6 +31,8 @@ static inline u64 fix_to_virt(enum fixmap_slot slot)
 
 /* Maps mfn at a named slot of this CPU.  -EBUSY (logged) if the slot is in use. */
 int fixmap_set(enum fixmap_slot slot, mfn_t mfn, void **va);
+/* The same, uncached: a device's registers (memory-mapped I/O must not be cached, SDM Vol. 3A, 13.3). */
+int fixmap_set_mmio(enum fixmap_slot slot, mfn_t mfn, void **va);
 /* Unmaps a named slot.  -EINVAL (harmless) if it was not mapped. */
 int fixmap_clear(enum fixmap_slot slot);
 

@@ -9,17 +9,21 @@
 #include "hv/runtime/console.h"
 #include <x86/cpu.h>
 #include "hv/cpu/desc.h"
+#include "hv/cpu/lapic.h"
 #include <x86/exception.h>
 #include "mm/dmap.h"
 #include "mm/frame.h"
 
 #define IST_DOUBLE_FAULT 1
+#define IST_NMI 2 /* an NMI can arrive anywhere, on any stack: it gets one of its own */
+#define IDT_VECTORS 256
 
 static u64 gdt[5] __attribute__((aligned(16)));
-static u64 idt[EXC_COUNT * 2] __attribute__((aligned(16)));
+static u64 idt[IDT_VECTORS * 2] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static u8 df_stack[4096] __attribute__((aligned(16)));
-extern const u64 trap_stubs[EXC_COUNT];
+static u8 nmi_stack[4096] __attribute__((aligned(16)));
+extern const u64 trap_stubs[IDT_VECTORS];
 extern const u8 probe_read8_insn[], probe_read8_fixup[];
 
 void desc_init(void)
@@ -30,10 +34,12 @@ void desc_init(void)
 	gdt[SEL_CODE64 / 8] = SEG_DESC_CODE64;
 	gdt[SEL_DATA / 8] = SEG_DESC_DATA;
 	tss.ist[IST_DOUBLE_FAULT - 1] = (u64)(uintptr_t)(df_stack + sizeof(df_stack));
+	tss.ist[IST_NMI - 1] = (u64)(uintptr_t)(nmi_stack + sizeof(nmi_stack));
 	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
 	seg_tss_desc(&gdt[SEL_TSS / 8], (u64)(uintptr_t)&tss, sizeof(tss) - 1, SEG_TYPE_TSS64_AVAILABLE);
-	for (int v = 0; v < EXC_COUNT; v++)
-		seg_interrupt_gate(&idt[2 * v], trap_stubs[v], SEL_CODE64, v == EXC_DF ? IST_DOUBLE_FAULT : 0);
+	for (int v = 0; v < IDT_VECTORS; v++)
+		seg_interrupt_gate(&idt[2 * v], trap_stubs[v], SEL_CODE64,
+				   v == EXC_DF ? IST_DOUBLE_FAULT : v == EXC_NMI ? IST_NMI : 0);
 
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
@@ -90,8 +96,55 @@ static void explain_page_fault(enum log_level lvl, const struct trap_frame *tf, 
 	}
 }
 
+/* What arrived in root mode that was no fault of keyhole's (see desc.h). */
+static struct {
+	u64 nmis, nmis_pending, interrupts[IDT_VECTORS];
+} seen;
+
+u64 trap_nmi_count(void)
+{
+	return seen.nmis;
+}
+
+bool trap_nmi_take_pending(void)
+{
+	if (!seen.nmis_pending)
+		return false;
+	seen.nmis_pending--;
+	return true;
+}
+
+void trap_interrupt(unsigned int vector)
+{
+	if (vector >= IDT_VECTORS)
+		return;
+	seen.interrupts[vector]++;
+	if (vector != LAPIC_VECTOR_SPURIOUS) /* a spurious interrupt takes no EOI (SDM Vol. 3A 11.9) */
+		lapic_eoi();
+}
+
+u64 trap_interrupt_count(unsigned int vector)
+{
+	return vector < IDT_VECTORS ? seen.interrupts[vector] : 0;
+}
+
 void trap_handler(struct trap_frame *tf)
 {
+	/*
+	 * An NMI (a watchdog, SERR/IOCHK, LINT1, an IPI) is no fault of
+	 * keyhole's: counted and kept for the guest it may belong to
+	 * (hv/vm/run.c), and the interrupted code goes on.
+	 */
+	if (tf->vector == EXC_NMI) {
+		seen.nmis++;
+		seen.nmis_pending++;
+		return;
+	}
+	/* An interrupt: keyhole runs with IF = 0, so a stray one (acknowledged ones come from VM exits). */
+	if (tf->vector >= EXC_COUNT) {
+		trap_interrupt((unsigned int)tf->vector);
+		return;
+	}
 	u64 cr2 = tf->vector == EXC_PF ? read_cr2() : 0;
 	/* A probe expects its fault: reported all the same, but not as an error. */
 	bool probe = tf->vector == EXC_PF && tf->rip == (u64)(uintptr_t)probe_read8_insn;

@@ -1,8 +1,8 @@
 /*
  * keyhole's own descriptor tables: a GDT with a 64-bit code segment, a flat
  * data segment and a TSS (VM entry requires a non-null host TR; the TSS also
- * gives the double-fault handler a stack of its own), and an IDT for the 32
- * exception vectors.
+ * gives the double-fault and NMI handlers stacks of their own), and an IDT
+ * for all 256 vectors.
  *
  * The selectors are keyhole's own GDT layout (the boot GDT, boot/boot_gdt.h,
  * has the same first two).
@@ -31,6 +31,15 @@ void desc_init(void);
 u64 desc_gdt_base(void);
 u64 desc_idt_base(void);
 u64 desc_tss_base(void);
+
+/* NMIs taken in root mode so far. */
+u64 trap_nmi_count(void);
+/* An NMI arrived in root mode that no guest has been given yet: take it (hv/vm/run.c re-injects it). */
+bool trap_nmi_take_pending(void);
+/* An interrupt at vector (>= 32) is keyhole's to end: counted, and EOIed unless spurious. */
+void trap_interrupt(unsigned int vector);
+/* Interrupts taken at vector (>= 32) so far. */
+u64 trap_interrupt_count(unsigned int vector);
 
 /* The exception handler proper, called by the stubs. */
 void trap_handler(struct trap_frame *tf);

@@ -1,5 +1,7 @@
 /*
- * Exception entry: one stub per vector pushes a dummy error code where the
+ * Exception and interrupt entry, all 256 vectors (a VM exit sets the IDTR
+ * limit to 0xffff, SDM Vol. 3C 28.5.2, so every vector must have a gate):
+ * one stub per vector pushes a dummy error code where the
  * CPU pushes none, then the vector; the common path saves the general
  * registers into a struct trap_frame (hv/cpu/desc.h; its offsets come from
  * hv/asm-offsets.c) and calls trap_handler().
@@ -8,6 +10,8 @@
  */
 #include <generated/asm-offsets.h>
 #include <x86/exception.h>
+
+#define IDT_VECTORS 256
 
 /* Vectors for which the CPU pushes an error code: #DF #TS #NP #SS #GP #PF #AC #CP. */
 #define HAS_ERROR(v) ((v) == EXC_DF || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21)
@@ -18,6 +22,11 @@
 .if TF_ERROR != TF_VECTOR + 8 || TF_RIP != TF_ERROR + 8
 .error "struct trap_frame: the error code, then the CPU's frame, must follow the vector"
 .endif
+
+	.altmacro
+	.macro stub_address v
+	.quad trap_stub_\v
+	.endm
 
 	.text
 	.macro trap_stub v
@@ -30,8 +39,10 @@ trap_stub_\v:
 	jmp trap_common
 	.endm
 
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	trap_stub \v
+	.set v, 0
+	.rept IDT_VECTORS
+	trap_stub %v
+	.set v, v + 1
 	.endr
 
 trap_common:
@@ -78,8 +89,10 @@ trap_common:
 	.globl trap_stubs
 	.align 8
 trap_stubs:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad trap_stub_\v
+	.set v, 0
+	.rept IDT_VECTORS
+	stub_address %v
+	.set v, v + 1
 	.endr
 
 /* int probe_read8(const volatile void *va, u8 *out) */

@@ -16,6 +16,7 @@
 #include <x86/cpu.h>
 #include <x86/pc.h>
 #include "hv/cpu/desc.h"
+#include "hv/cpu/lapic.h"
 #include "hv/loader/guest_load.h"
 #include "hv/loader/linux_load.h"
 #include "hv/runtime/console.h"
@@ -256,6 +257,8 @@ void hv_main(const struct boot_info *bi)
 	desc_init();
 	mm_setup(bi);
 	mask_legacy_interrupts();
+	if (lapic_init())
+		lapic_park_other_cpus();
 	vcpu_run_audit_every_entry(opt.audit_every_entry);
 	vcpu_run_report_boot(bi->entry_tsc);
 	hypercall_configure(opt.diag, opt.test_hooks);
@@ -296,6 +299,8 @@ void hv_main(const struct boot_info *bi)
 			continue;
 		/* kh-invalid-state: with testhooks, a VM whose guest state is wrong on purpose */
 		img.break_state = opt.test_hooks && cmdline_flag(m->cmdline, "kh-invalid-state");
+		/* kh-lapic-timer: with testhooks, the LAPIC timer fires while that guest runs */
+		img.lapic_timer = opt.test_hooks && cmdline_flag(m->cmdline, "kh-lapic-timer");
 		ok += run_guest(ran, &img, mem, opt.protect_all);
 	}
 	if (ran == 0) {

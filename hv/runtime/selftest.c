@@ -10,6 +10,7 @@
 #include "hv/runtime/console.h"
 #include <x86/cpu.h>
 #include "hv/cpu/desc.h"
+#include "hv/cpu/lapic.h"
 #include "hv/runtime/selftest.h"
 #include "mm/audit.h"
 #include "mm/dmap.h"
@@ -77,6 +78,13 @@ int selftest_run(void)
 	check(frame_owner(mfn) == FRAME_FREE && *(volatile u64 *)phys_to_virt(mfn_to_pa(mfn)) == 0,
 	      "teardown scrubs the frame and frees it");
 out:
+	if (lapic_present()) {
+		/* Interrupts are off: only an NMI can arrive, on its own IST stack, and it must come back here. */
+		u64 nmis = trap_nmi_count();
+		lapic_self_nmi();
+		check(trap_nmi_count() == nmis + 1 && trap_nmi_take_pending(),
+		      "a self-NMI through the local APIC is taken in root mode, on its own stack, and counted");
+	}
 	console_printf_always("selftest", "%d passed, %d failed", passed, failed);
 	return failed;
 }

@@ -8,6 +8,7 @@
 #include <keyhole/log.h>
 #include <x86/cr.h>
 #include <x86/exception.h>
+#include "hv/cpu/desc.h"
 #include "hv/vm/exit.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
@@ -109,16 +110,32 @@ static void handle_invd(struct vcpu *v)
 	vcpu_skip_instruction(); /* caches are coherent: nothing to drop */
 }
 
+/* Acknowledged on exit (hv/vm/vcpu_setup.c): the vector is in the exit information, and keyhole ends it. */
 static void handle_external_interrupt(struct vcpu *v)
 {
-	(void)v; /* the PICs are masked; a stray one is dropped */
+	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
+
+	v->interrupts++;
+	if (info & INTR_INFO_VALID)
+		trap_interrupt(info & INTR_INFO_VECTOR_MASK);
 }
 
+/*
+ * An NMI while the guest ran (NMI exiting): not the guest's fault and not
+ * keyhole's.  A PC guest owns the machine's NMI sources (port 0x61's
+ * SERR/IOCHK, LINT1), so it is handed on at the next entry (hv/vm/run.c);
+ * keyhole's own guests take no NMIs, so for them it is counted only.
+ * keyhole's exception bitmap is 0: no other exception exits.
+ */
 static void handle_exception_nmi(struct vcpu *v)
 {
 	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
 
-	log_warn("guest%u: exception/NMI exit, interruption info %#x", v->vm->id, info);
+	if ((info & INTR_INFO_VALID) && ((info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
+		vcpu_note_nmi(v);
+		return;
+	}
+	log_warn("guest%u: exception exit keyhole did not ask for, interruption info %#x", v->vm->id, info);
 }
 
 typedef void (*exit_handler)(struct vcpu *v);

@@ -5,6 +5,8 @@
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
 #include <x86/cpu.h>
+#include <x86/exception.h>
+#include "hv/cpu/desc.h"
 #include "hv/runtime/console.h"
 #include "hv/vm/exit.h"
 #include "hv/vm/vcpu.h"
@@ -82,9 +84,29 @@ static void report_boot_to_guest(void)
 	}
 }
 
+/*
+ * A PC guest's pending NMI goes in with the next entry, unless the guest is
+ * blocking NMIs, or in an STI or MOV-SS shadow (SDM Vol. 3C 27.3.1.5: event
+ * injection then fails the entry check); it waits for a later entry then.
+ * An NMI keyhole itself took while the guest was out belongs to it too.
+ */
+static void deliver_nmi(struct vcpu *v)
+{
+	if (trap_nmi_take_pending())
+		vcpu_note_nmi(v);
+	if (!v->nmi_pending || (vmread(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID))
+		return;
+	if (vmread(GUEST_INTERRUPTIBILITY_INFO) &
+	    (GUEST_INTR_STATE_NMI | GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		return;
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD, EXC_NMI | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VALID);
+	v->nmi_pending = false;
+}
+
 void vcpu_run(struct vcpu *v)
 {
 	while (v->state == VCPU_RUNNING) {
+		deliver_nmi(v);
 		check_invariants(v);
 		if (!v->launched)
 			report_boot_to_guest();

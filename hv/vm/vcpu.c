@@ -12,6 +12,15 @@ u64 vcpu_gpr(struct vcpu *v, unsigned int n)
 	return n == 4 ? vmread(GUEST_RSP) : *regs[n & 15];
 }
 
+void vcpu_note_nmi(struct vcpu *v)
+{
+	v->nmis++;
+	if (v->platform == GUEST_PLATFORM_PC)
+		v->nmi_pending = true;
+	else if (v->nmis == 1)
+		log_info("guest%u: an NMI arrived while it ran: counted (keyhole's own guests take no NMIs)", v->vm->id);
+}
+
 void vcpu_stop(struct vcpu *v, const char *reason)
 {
 	v->state = VCPU_STOPPED;

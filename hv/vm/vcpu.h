@@ -51,6 +51,9 @@ struct vcpu {
 	struct cmos cmos; /* a PC guest's CMOS: its index and its own NVRAM (hv/vm/cmos.c) */
 	u64 pat;
 	u64 msr_refusals;           /* MSR accesses answered with #GP (the first few are logged) */
+	u64 interrupts;             /* external-interrupt exits, each acknowledged and ended by keyhole */
+	u64 nmis;                   /* NMIs that arrived for this guest (in it, or in keyhole while it ran) */
+	bool nmi_pending;           /* a PC guest's NMI not delivered yet */
 	u8 ports_logged[65536 / 8]; /* unknown ports already reported */
 };
 
@@ -64,6 +67,9 @@ void vcpu_run(struct vcpu *v);
 void vcpu_run_audit_every_entry(bool on);
 /* The TSC at keyhole's entry: the first VM entry reports the path length from there (make bench). */
 void vcpu_run_report_boot(u64 entry_tsc);
+
+/* An NMI arrived while this guest ran: a PC guest gets it at the next entry, another guest only counts it. */
+void vcpu_note_nmi(struct vcpu *v);
 
 /* Stops the guest with a reason (the hypervisor stays up). */
 void vcpu_stop(struct vcpu *v, const char *reason);

@@ -38,8 +38,16 @@ static void setup_controls(struct vcpu *v)
 	u32 proc2 = vmx_controls("secondary", caps->proc_based_ctls2, SECONDARY_EXEC_ENABLE_EPT,
 				 SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP |
 					 SECONDARY_EXEC_ENABLE_INVPCID | SECONDARY_EXEC_XSAVES);
+	/*
+	 * Acknowledge on exit: the CPU takes the interrupt from the APIC and
+	 * names its vector in the exit information (SDM Vol. 3C 25.7.1), so
+	 * keyhole ends it; without it the interrupt stays pending and exits again
+	 * before the guest's next instruction, forever.
+	 */
 	u32 exit = vmx_controls("VM-exit", caps->exit_ctls,
-				VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER, 0);
+				VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER |
+					VM_EXIT_ACK_INTR_ON_EXIT,
+				0);
 	u32 entry = vmx_controls("VM-entry", caps->entry_ctls, VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER, 0);
 
 	/* Without the HLT activity state a PC guest's HLT cannot be waited out in the guest: let it run natively. */

@@ -5,6 +5,8 @@
  */
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
+#include "hv/cpu/desc.h"
+#include "hv/cpu/lapic.h"
 #include "hv/loader/guest_load.h"
 #include "hv/loader/linux_load.h"
 #include "hv/runtime/console.h"
@@ -14,6 +16,9 @@
 #include "hv/vmx/vmx.h"
 #include "mm/audit.h"
 #include "mm/frame.h"
+
+/* kh-lapic-timer: bus-clock ticks from the arming to the interrupt, well inside any test guest's run. */
+#define LAPIC_TEST_TICKS 20000
 
 static struct vm vm;
 static struct vcpu vcpu;
@@ -124,7 +129,16 @@ int vm_run(unsigned int id, const struct guest_image *img, u64 mem_bytes, bool p
 		vm_mem_destroy(&vm);
 		return r;
 	}
+	u64 timer_before = trap_interrupt_count(LAPIC_VECTOR_TIMER);
+	if (img->lapic_timer && lapic_present())
+		lapic_timer_oneshot(LAPIC_TEST_TICKS);
 	vcpu_run(&vcpu);
+	if (img->lapic_timer)
+		log_info("guest%u: LAPIC timer test: %lu timer interrupt(s) taken through %lu external-interrupt exit(s) "
+			 "while it ran", id, trap_interrupt_count(LAPIC_VECTOR_TIMER) - timer_before, vcpu.interrupts);
+	if (vcpu.nmis)
+		log_info("guest%u: %lu NMI(s) arrived while it ran%s", id, vcpu.nmis,
+			 entry.platform == GUEST_PLATFORM_PC ? ", handed to it" : ", counted");
 	report_memory_cost(&vm, mem_bytes); /* after the run: a console line before it would count in boot_to_guest */
 	*res = (struct guest_result){ vcpu.state, vcpu.exit_status, vcpu.stop_reason,
 				      vcpu.exits, vcpu.hc.calls, vcpu.hc.errors };

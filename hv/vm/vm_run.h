@@ -25,6 +25,7 @@ struct guest_image {
 	u64 initrd_len;
 	const char *cmdline; /* the guest's (or the kernel's) command line */
 	bool break_state;   /* a test VM with an invalid guest state (kh-invalid-state) */
+	bool lapic_timer;   /* a test: the LAPIC timer is armed to fire while it runs (kh-lapic-timer) */
 };
 
 /*

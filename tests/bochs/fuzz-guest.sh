@@ -33,6 +33,8 @@ fuzz_run() {
 fuzz_run 0 0
 fuzz_run 1 3
 check "guest1: keyhole logged the refusals from CPL 3" in_serial '^\[keyhole\] warning: guest1: hypercall .* from CPL 3 refused'
+check "guest0: the LAPIC timer fired while it ran, and keyhole acknowledged and ended it through an external-interrupt exit" \
+	in_serial '^\[keyhole\] guest0: LAPIC timer test: [1-9][0-9]* timer interrupt\(s\) taken through [1-9][0-9]* external-interrupt exit'
 check "keyhole never faulted (no exception, no panic)" not_in_serial '^\[keyhole\] (error: exception|PANIC)'
 check "ended through the shutdown port" ended_by_shutdown
 echo "keyhole faults: $(serial_text | grep -cE '^\[keyhole\] (error: exception|PANIC)')"

@@ -1,0 +1,34 @@
+/*
+ * This CPU's local APIC, as keyhole leaves it (hv/cpu/lapic.c): every LVT
+ * keyhole does not use masked, LINT0 as ExtINT and LINT1 as NMI (virtual
+ * wire mode, so a PC guest's PIT reaches it through the 8259s whatever the
+ * firmware left), software-enabled with a spurious vector, TPR 0.  x2APIC
+ * through MSRs when the firmware left it in that mode, else the xAPIC page
+ * through an uncached fixmap slot for each access (the direct map covers
+ * RAM only).
+ */
+#ifndef KEYHOLE_HV_CPU_LAPIC_H
+#define KEYHOLE_HV_CPU_LAPIC_H
+
+#include <keyhole/types.h>
+
+/* Vectors keyhole's own IDT gives meaning to (hv/cpu/desc.c); every other one above 31 is counted and ended. */
+#define LAPIC_VECTOR_TIMER 0xf0
+#define LAPIC_VECTOR_SPURIOUS 0xff
+
+/* Sets the APIC up as above; false (and nothing touched) on a CPU without one. */
+bool lapic_init(void);
+bool lapic_present(void);
+void lapic_eoi(void);
+/* An NMI to this CPU through the ICR (physical destination: its own APIC ID). */
+void lapic_self_nmi(void);
+/* The timer, one shot: LAPIC_VECTOR_TIMER after count ticks of the bus clock. */
+void lapic_timer_oneshot(u32 count);
+/*
+ * Sends INIT to every other CPU (level assert, then de-assert, SDM Vol. 3A
+ * 9.4.4.1): they wait for a SIPI, out of any guest's reach, until keyhole
+ * starts them itself (invariant 6).
+ */
+void lapic_park_other_cpus(void);
+
+#endif
