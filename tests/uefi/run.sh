@@ -126,6 +126,8 @@ check "boot: invariant 5: the fault handler names the protected frame" in_log $r
 	'^\[keyhole\] access to protected frame 0x[0-9a-f]+ via direct map at 0x[0-9a-f]+ \(read of 0x[0-9a-f]+\)'
 check "boot: VT-x not available, with the reason and what to do" in_log $run \
 	'^\[keyhole\] error: VT-x not available: .+\. [A-Z].+'
+check "boot: keyhole recognises QEMU by CPUID's hypervisor bit and ends through its exit port" in_log $run \
+	'^\[keyhole\] shutdown: hypervisor present \(CPUID\.1:ECX\.hypervisor\)'
 check "boot: QEMU exit status $EXIT_NO_VMX (keyhole's SHUTDOWN_NO_VMX)" exited_with $EXIT_NO_VMX
 check "boot: no loader error" not_in_log $run '^\[efi\] error: '
 check "boot: no panic" not_in_log $run 'PANIC: '
