@@ -12,6 +12,7 @@
  *   elf.c       checking an ELF image; placing keyhole's, finding its entry
  *   paging.c    the early page tables keyhole starts on
  *   memmap.c    the memory map, ExitBootServices, and the map for boot_info
+ *   memclass.c  what one descriptor is to keyhole (pure: host-tested)
  *
  * Until ExitBootServices every failure is reported (on COM1 and the screen)
  * and returned as an EFI status, and efi_main() hands it to the firmware,
