@@ -105,6 +105,7 @@ boot boot "$out/boot.img" 256M
 run=boot
 check "boot: loader banner on COM1" in_log $run '^\[efi\] keyhole UEFI loader [^ ]+ \(BOOTX64.EFI\)'
 check "boot: options read from options.txt" in_log $run '^\[efi\] options \(\\EFI\\keyhole\\options\.txt\): ".*selftest.*"'
+check "boot: the firmware's watchdog disabled before the guest is read" in_log $run '^\[efi\] firmware watchdog disabled$'
 check "boot: guest read from the ESP" in_log $run '^\[efi\] guest: \\EFI\\keyhole\\guest\.elf, [0-9]+ bytes at 0x'
 check "boot: ExitBootServices done" in_log $run '^\[efi\] ExitBootServices done \(attempt [0-9]+\)'
 check "boot: keyhole's banner: booted via uefi" in_log $run '^\[keyhole\] keyhole [^ ]+ starting \(booted via uefi\)'
