@@ -162,7 +162,7 @@ static EFI_STATUS prepare(struct loader *l, struct boot_info *bi)
 	static EFI_GUID loaded_image_protocol = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 	EFI_LOADED_IMAGE *li;
 	EFI_FILE_HANDLE root;
-	UINT64 ram_limit;
+	static struct ram_list ram;
 	EFI_STATUS s;
 
 	s = check_paging_mode();
@@ -195,10 +195,10 @@ static EFI_STATUS prepare(struct loader *l, struct boot_info *bi)
 	describe_firmware(bi->loader_desc, sizeof(bi->loader_desc));
 	con_log("firmware: %s; ACPI RSDP at 0x%lx", bi->loader_desc, (unsigned long)bi->rsdp_pa);
 
-	s = memmap_ram_limit(&ram_limit);
+	s = memmap_ram(&ram);
 	if (EFI_ERROR(s))
 		return s;
-	return paging_build(ram_limit, &l->img, &l->root_pa);
+	return paging_build(&ram, &l->img, &l->root_pa);
 }
 
 /* Called by gnu-efi's crt0 (SysV convention), which relocated the image first. */

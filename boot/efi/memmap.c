@@ -97,7 +97,7 @@ static bool is_ram(UINT32 type)
 	}
 }
 
-EFI_STATUS memmap_ram_limit(UINT64 *limit)
+EFI_STATUS memmap_ram(struct ram_list *ram)
 {
 	struct efi_map m;
 	UINTN capacity;
@@ -111,12 +111,22 @@ EFI_STATUS memmap_ram_limit(UINT64 *limit)
 		con_error("the firmware gives no memory map (%s)", efi_status_name(s));
 		return s;
 	}
-	*limit = 0;
+	ram->limit = 0;
+	ram->n = 0;
+	ram->truncated = false;
 	for (UINTN i = 0; i < map_count(&m); i++) {
 		const EFI_MEMORY_DESCRIPTOR *d = map_desc(&m, i);
+		UINT64 end = d->PhysicalStart + d->NumberOfPages * EFI_PAGE_SIZE;
 
-		if (is_ram(d->Type))
-			*limit = MAX(*limit, d->PhysicalStart + d->NumberOfPages * EFI_PAGE_SIZE);
+		if (!is_ram(d->Type))
+			continue;
+		ram->limit = MAX(ram->limit, end);
+		if (ram->n == RAM_LIST_MAX) {
+			ram->truncated = true;
+			continue;
+		}
+		ram->r[ram->n].base = d->PhysicalStart;
+		ram->r[ram->n++].end = end;
 	}
 	return EFI_SUCCESS;
 }

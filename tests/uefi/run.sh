@@ -182,6 +182,8 @@ check "bad-options: keyhole is not started" not_in_log $run '^\[keyhole\] '
 run=big-ram
 boot $run "$out/boot.img" 6G
 check "big-ram: the early page tables cover 8 GiB" in_log $run '^\[efi\] early page tables: \[0, 8 GiB\)'
+check "big-ram: the early tables map what holds no RAM uncached, split 2 MiB ranges into 4 KiB pages" in_log $run \
+	'^\[efi\] early page tables: .*; [1-9][0-9]* MiB without RAM uncached, [1-9][0-9]* 2 MiB ranges in 4 KiB pages$'
 check "big-ram: keyhole's frames reach 8 GiB" in_log $run '^\[keyhole\] mm: RAM in [0-9]+ ranges up to 8192 MiB'
 check "big-ram: the self-tests pass" in_log $run '^\[selftest\] [0-9]+ passed, 0 failed'
 check "big-ram: QEMU exit status $EXIT_NO_VMX" exited_with $EXIT_NO_VMX
