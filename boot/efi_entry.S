@@ -40,10 +40,18 @@ efi_handoff_entry:
 	rdmsr
 	or $EFER_NXE, %eax
 	wrmsr
-	/* Supervisor writes honour read-only pages, as on the multiboot2 path. */
+	/*
+	 * Supervisor writes honour read-only pages, and the caches are on, as
+	 * on the multiboot2 path (boot/mb2_entry.S says why: VM entry leaves
+	 * CR0.CD and CR0.NW as keyhole has them, SDM Vol. 3C, 27.3.2.1).  Both
+	 * bits clear in one write (CD = 0, NW = 1 would #GP, SDM Vol. 3A,
+	 * Table 11-5), then WBINVD (SDM Vol. 3A, 11.5.3).
+	 */
 	mov %cr0, %rax
+	and $~(X86_CR0_CD | X86_CR0_NW), %rax
 	or $X86_CR0_WP, %rax
 	mov %rax, %cr0
+	wbinvd
 
 	/* RDI, the boot_info pointer, is untouched since entry. */
 	call efi_start

@@ -67,9 +67,20 @@ mb2_entry:
 	rdmsr
 	or $(EFER_LME | EFER_NXE), %eax
 	wrmsr
+	/*
+	 * Caches on: firmware may leave CR0.CD and CR0.NW set (Bochs's BIOS
+	 * does), and VM entry never changes them (SDM Vol. 3C, 27.3.2.1), so
+	 * keyhole and every guest would run uncached.  Both bits clear in the
+	 * same write that turns paging on: CD = 0 with NW = 1 would #GP (SDM
+	 * Vol. 3A, Table 11-5).  With CD = NW = 1 memory coherency was not
+	 * maintained, so the caches are written back and invalidated before
+	 * they are used normally (SDM Vol. 3A, 11.5.3).
+	 */
 	mov %cr0, %eax
+	and $~(X86_CR0_CD | X86_CR0_NW), %eax
 	or $(X86_CR0_PG | X86_CR0_WP), %eax
 	mov %eax, %cr0
+	wbinvd
 	ljmp $GDT_SEL_CODE64, $PA(1f)
 
 	.code64

@@ -12,6 +12,7 @@
  *   elf.c       checking an ELF image; placing keyhole's, finding its entry
  *   paging.c    the early page tables keyhole starts on
  *   memmap.c    the memory map, ExitBootServices, and the map for boot_info
+ *   memclass.c  what one descriptor is to keyhole (pure: host-tested)
  *
  * Until ExitBootServices every failure is reported (on COM1 and the screen)
  * and returned as an EFI status, and efi_main() hands it to the firmware,
@@ -109,15 +110,26 @@ struct keyhole_image {
 /* Places the embedded keyhole.elf in fresh 2 MiB-aligned pages and finds its entry. */
 EFI_STATUS image_load(struct keyhole_image *img);
 
+/* The RAM descriptors of the current memory map, for the early page tables. */
+#define RAM_LIST_MAX 1024
+struct ram_list {
+	UINT64 limit; /* one past the highest RAM address */
+	UINTN n;
+	bool truncated; /* more than RAM_LIST_MAX: paging.c maps what it cannot tell apart with 4 KiB pages */
+	struct {
+		UINT64 base, end;
+	} r[RAM_LIST_MAX];
+};
+
 /* --- paging.c --------------------------------------------------------------- */
 
 /* Builds the tables boot/efi_handoff.h promises; *root_pa is for CR3. */
-EFI_STATUS paging_build(UINT64 map_limit, const struct keyhole_image *img, UINT64 *root_pa);
+EFI_STATUS paging_build(const struct ram_list *ram, const struct keyhole_image *img, UINT64 *root_pa);
 
 /* --- memmap.c --------------------------------------------------------------- */
 
-/* One past the highest RAM address in the current memory map. */
-EFI_STATUS memmap_ram_limit(UINT64 *limit);
+/* The RAM in the current memory map. */
+EFI_STATUS memmap_ram(struct ram_list *ram);
 /*
  * Takes the final memory map, exits boot services (taking the map again
  * while the firmware says it changed) and converts it into bi->mem.  On

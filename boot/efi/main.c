@@ -140,17 +140,35 @@ struct loader {
 	bool exit_tried;
 };
 
+/*
+ * The boot manager arms a five-minute watchdog before it starts a boot
+ * option, and resets the machine when it expires (UEFI 2.10, 3.1.2 and
+ * 7.5.1 SetWatchdogTimer()).  Reading a large guest from slow media could
+ * take that long; a timeout of 0 disables it.  Its failure costs nothing
+ * but the warning: ExitBootServices stops the watchdog anyway.
+ */
+static void disable_watchdog(void)
+{
+	EFI_STATUS s = efi_bs->SetWatchdogTimer(0, 0, 0, NULL);
+
+	if (EFI_ERROR(s))
+		con_log("warning: the firmware's watchdog stays armed (%s)", efi_status_name(s));
+	else
+		con_log("firmware watchdog disabled");
+}
+
 static EFI_STATUS prepare(struct loader *l, struct boot_info *bi)
 {
 	static EFI_GUID loaded_image_protocol = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 	EFI_LOADED_IMAGE *li;
 	EFI_FILE_HANDLE root;
-	UINT64 ram_limit;
+	static struct ram_list ram;
 	EFI_STATUS s;
 
 	s = check_paging_mode();
 	if (EFI_ERROR(s))
 		return s;
+	disable_watchdog();
 	s = efi_bs->HandleProtocol(l->image, &loaded_image_protocol, (void **)&li);
 	if (EFI_ERROR(s)) {
 		con_error("the firmware does not describe BOOTX64.EFI's own image (%s)", efi_status_name(s));
@@ -177,10 +195,10 @@ static EFI_STATUS prepare(struct loader *l, struct boot_info *bi)
 	describe_firmware(bi->loader_desc, sizeof(bi->loader_desc));
 	con_log("firmware: %s; ACPI RSDP at 0x%lx", bi->loader_desc, (unsigned long)bi->rsdp_pa);
 
-	s = memmap_ram_limit(&ram_limit);
+	s = memmap_ram(&ram);
 	if (EFI_ERROR(s))
 		return s;
-	return paging_build(ram_limit, &l->img, &l->root_pa);
+	return paging_build(&ram, &l->img, &l->root_pa);
 }
 
 /* Called by gnu-efi's crt0 (SysV convention), which relocated the image first. */

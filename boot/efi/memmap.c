@@ -9,6 +9,9 @@
  *                                            and keyhole reserves its image and
  *                                            the guest module by their ranges
  *                                            in boot_info, as with GRUB
+ *                                            (either: reserved if it is
+ *                                            specific-purpose or not WB-
+ *                                            cacheable, memclass.c)
  *   ACPI reclaim / ACPI NVS / unusable       their boot_info types
  *   everything else                          reserved: runtime services, MMIO,
  *                                            firmware-reserved, persistent
@@ -25,13 +28,13 @@
  * GetMemoryMap and ExitBootServices may be called.
  */
 #include "boot/efi/loader.h"
+#include "boot/efi/memclass.h"
 
 /* Room in the final map's buffer for what the firmware adds between our calls. */
 #define MAP_SLACK_DESCRIPTORS 64
 #define EXIT_ATTEMPTS 8
 /* Descriptors converted before sorting and merging; real maps have a few hundred. */
 #define RAW_RANGES_MAX 1024
-#define EFI_PERSISTENT_MEMORY 14 /* UEFI 2.5; newer than GNU-EFI's enum */
 
 struct efi_map {
 	UINT8 *buf;
@@ -94,7 +97,7 @@ static bool is_ram(UINT32 type)
 	}
 }
 
-EFI_STATUS memmap_ram_limit(UINT64 *limit)
+EFI_STATUS memmap_ram(struct ram_list *ram)
 {
 	struct efi_map m;
 	UINTN capacity;
@@ -108,36 +111,33 @@ EFI_STATUS memmap_ram_limit(UINT64 *limit)
 		con_error("the firmware gives no memory map (%s)", efi_status_name(s));
 		return s;
 	}
-	*limit = 0;
+	ram->limit = 0;
+	ram->n = 0;
+	ram->truncated = false;
 	for (UINTN i = 0; i < map_count(&m); i++) {
 		const EFI_MEMORY_DESCRIPTOR *d = map_desc(&m, i);
+		UINT64 end = d->PhysicalStart + d->NumberOfPages * EFI_PAGE_SIZE;
 
-		if (is_ram(d->Type))
-			*limit = MAX(*limit, d->PhysicalStart + d->NumberOfPages * EFI_PAGE_SIZE);
+		if (!is_ram(d->Type))
+			continue;
+		ram->limit = MAX(ram->limit, end);
+		if (ram->n == RAM_LIST_MAX) {
+			ram->truncated = true;
+			continue;
+		}
+		ram->r[ram->n].base = d->PhysicalStart;
+		ram->r[ram->n++].end = end;
 	}
 	return EFI_SUCCESS;
 }
 
-static enum mem_type convert(UINT32 type)
-{
-	switch (type) {
-	case EfiConventionalMemory:
-	case EfiBootServicesCode:
-	case EfiBootServicesData:
-	case EfiLoaderCode:
-	case EfiLoaderData:
-		return MEM_USABLE;
-	case EfiACPIReclaimMemory:
-		return MEM_ACPI_RECLAIMABLE;
-	case EfiACPIMemoryNVS:
-		return MEM_ACPI_NVS;
-	case EfiUnusableMemory:
-		return MEM_BAD;
-	case EFI_PERSISTENT_MEMORY:
-	default:
-		return MEM_RESERVED;
-	}
-}
+/* memclass.h spells UEFI's numbers itself, for the host tests; they must be GNU-EFI's. */
+STATIC_ASSERT(EFI_MT_CONVENTIONAL == EfiConventionalMemory && EFI_MT_LOADER_CODE == EfiLoaderCode &&
+		      EFI_MT_LOADER_DATA == EfiLoaderData && EFI_MT_BOOT_SERVICES_CODE == EfiBootServicesCode &&
+		      EFI_MT_BOOT_SERVICES_DATA == EfiBootServicesData && EFI_MT_ACPI_RECLAIM == EfiACPIReclaimMemory &&
+		      EFI_MT_ACPI_NVS == EfiACPIMemoryNVS && EFI_MT_UNUSABLE == EfiUnusableMemory,
+	      "memclass.h's memory types are UEFI's");
+STATIC_ASSERT(EFI_ATTR_WB == EFI_MEMORY_WB, "memclass.h's WB attribute is UEFI's");
 
 static void sort_by_base(struct mem_range *r, UINTN n)
 {
@@ -160,7 +160,7 @@ static void to_boot_info(const struct efi_map *m, struct boot_info *bi)
 	for (UINTN i = 0; i < n; i++) {
 		const EFI_MEMORY_DESCRIPTOR *d = map_desc(m, i);
 
-		raw[i] = (struct mem_range){ d->PhysicalStart, d->NumberOfPages * EFI_PAGE_SIZE, convert(d->Type) };
+		raw[i] = (struct mem_range){ d->PhysicalStart, d->NumberOfPages * EFI_PAGE_SIZE, efi_mem_classify(d->Type, d->Attribute) };
 	}
 	sort_by_base(raw, n);
 	bi->nr_mem = 0;

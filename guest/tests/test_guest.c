@@ -4,6 +4,7 @@
  *
  *   identity   CPUID 0x40000000/0x40000001 name keyhole and its ABI; the
  *              hypervisor bit is set and VMX is hidden
+ *   caching    the guest starts with caches on (CR0.CD = CR0.NW = 0)
  *   runtime    the boot-info block, newlib's stdio and malloc on top of the
  *              serial port and the static heap
  *   protection ENABLE_MEM_PROTECTED takes the guest's frames out of keyhole's
@@ -29,6 +30,7 @@
 #include <keyhole/guest_boot.h>
 #include <keyhole/hypercall.h>
 #include <keyhole/kh_checksum.h>
+#include <x86/cr.h>
 
 #include "kh.h"
 #include "report.h"
@@ -168,6 +170,19 @@ static void test_cpuid_filtered(void)
 	report(d.ecx == all && d.ebx == now,
 	       "cpuid 0xd: sizes agree with the components (ecx %" PRIu32 " = %" PRIu32 ", ebx %" PRIu32 " = %" PRIu32
 	       " for XCR0 0x%" PRIx64 ")", d.ecx, all, d.ebx, now, xcr0);
+/* --- caching -------------------------------------------------------------- */
+
+/*
+ * VM entry leaves CR0.CD and CR0.NW as keyhole has them (SDM Vol. 3C,
+ * 27.3.2.1), and they are in no guest/host mask: the guest reads the real
+ * bits, so this checks that keyhole's entry turned the caches on.
+ */
+static void test_caching(void)
+{
+	uint64_t cr0;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	report(!(cr0 & (X86_CR0_CD | X86_CR0_NW)), "caches on: CR0.CD and CR0.NW clear (CR0 = %#" PRIx64 ")", cr0);
 }
 
 /* --- runtime -------------------------------------------------------------- */
@@ -366,6 +381,7 @@ int main(void)
 		test_cpuid_filtered();
 	const struct kh_guest_boot *boot = test_boot_info();
 
+	test_caching();
 	test_libc();
 	if (!keyhole) {
 		report_skip("hypercalls: keyhole's CPUID signature is missing (VMCALL would fault)");

@@ -20,6 +20,7 @@
 #include "hv/loader/guest_load.h"
 #include "hv/loader/linux_load.h"
 #include "hv/runtime/console.h"
+#include "hv/runtime/machine.h"
 #include "hv/runtime/mm_setup.h"
 #include "hv/runtime/selftest.h"
 #include "hv/runtime/shutdown.h"
@@ -252,6 +253,7 @@ void hv_main(const struct boot_info *bi)
 	console_configure(bi->cmdline);
 	report_boot(bi);
 	refuse_overlong_cmdline(bi);
+	machine_configure(bi->cmdline);
 	parse_options(bi->cmdline, &opt);
 
 	desc_init();

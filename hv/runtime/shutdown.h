@@ -13,8 +13,11 @@ enum shutdown_status {
 };
 
 /*
- * Bochs quits; QEMU with isa-debug-exit (iobase=0xf4) exits with status
- * (status << 1) | 1; real hardware halts this CPU for good.
+ * Where an emulator or a hypervisor is recognised (shutdown_plan.c), its
+ * exit ports: Bochs quits; QEMU with isa-debug-exit (iobase=0xf4) exits
+ * with status (status << 1) | 1.  Elsewhere this CPU halts for good, or,
+ * with "reboot" on the command line, the machine resets.  The last log line
+ * is out on the serial port first.
  */
 void machine_shutdown(enum shutdown_status status) __attribute__((noreturn));
 

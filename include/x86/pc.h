@@ -22,4 +22,16 @@
 #define CMOS_DATA 0x71
 #define POST_PORT 0x80 /* POST codes: the classic I/O delay */
 
+/*
+ * Resetting the machine.  The chipset's Reset Control register (RST_CNT,
+ * I/O 0xCF9; Intel PCH datasheets, "Reset Control Register"): SYS_RST
+ * chooses a hard reset, and a write with RST_CPU set performs it.  The
+ * older way is the 8042 keyboard controller's pulse-reset command.
+ */
+#define PC_RESET_CONTROL 0xcf9
+#define PC_RESET_SYS_RST 0x02
+#define PC_RESET_RST_CPU 0x04
+#define KBC_CMD 0x64
+#define KBC_CMD_PULSE_RESET 0xfe
+
 #endif

@@ -105,6 +105,7 @@ boot boot "$out/boot.img" 256M
 run=boot
 check "boot: loader banner on COM1" in_log $run '^\[efi\] keyhole UEFI loader [^ ]+ \(BOOTX64.EFI\)'
 check "boot: options read from options.txt" in_log $run '^\[efi\] options \(\\EFI\\keyhole\\options\.txt\): ".*selftest.*"'
+check "boot: the firmware's watchdog disabled before the guest is read" in_log $run '^\[efi\] firmware watchdog disabled$'
 check "boot: guest read from the ESP" in_log $run '^\[efi\] guest: \\EFI\\keyhole\\guest\.elf, [0-9]+ bytes at 0x'
 check "boot: ExitBootServices done" in_log $run '^\[efi\] ExitBootServices done \(attempt [0-9]+\)'
 check "boot: keyhole's banner: booted via uefi" in_log $run '^\[keyhole\] keyhole [^ ]+ starting \(booted via uefi\)'
@@ -126,6 +127,8 @@ check "boot: invariant 5: the fault handler names the protected frame" in_log $r
 	'^\[keyhole\] access to protected frame 0x[0-9a-f]+ via direct map at 0x[0-9a-f]+ \(read of 0x[0-9a-f]+\)'
 check "boot: VT-x not available, with the reason and what to do" in_log $run \
 	'^\[keyhole\] error: VT-x not available: .+\. [A-Z].+'
+check "boot: keyhole recognises QEMU by CPUID's hypervisor bit and ends through its exit port" in_log $run \
+	'^\[keyhole\] shutdown: hypervisor present \(CPUID\.1:ECX\.hypervisor\)'
 check "boot: QEMU exit status $EXIT_NO_VMX (keyhole's SHUTDOWN_NO_VMX)" exited_with $EXIT_NO_VMX
 check "boot: no loader error" not_in_log $run '^\[efi\] error: '
 check "boot: no panic" not_in_log $run 'PANIC: '
@@ -179,6 +182,8 @@ check "bad-options: keyhole is not started" not_in_log $run '^\[keyhole\] '
 run=big-ram
 boot $run "$out/boot.img" 6G
 check "big-ram: the early page tables cover 8 GiB" in_log $run '^\[efi\] early page tables: \[0, 8 GiB\)'
+check "big-ram: the early tables map what holds no RAM uncached, split 2 MiB ranges into 4 KiB pages" in_log $run \
+	'^\[efi\] early page tables: .*; [1-9][0-9]* MiB without RAM uncached, [1-9][0-9]* 2 MiB ranges in 4 KiB pages$'
 check "big-ram: keyhole's frames reach 8 GiB" in_log $run '^\[keyhole\] mm: RAM in [0-9]+ ranges up to 8192 MiB'
 # Sizes of 1 GiB and more in MiB: whole GiB floored a 2047 MiB range to "1 GiB".
 check "big-ram: the memory map gives a range of 1 GiB or more in MiB" in_log $run \
