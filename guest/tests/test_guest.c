@@ -170,6 +170,8 @@ static void test_cpuid_filtered(void)
 	report(d.ecx == all && d.ebx == now,
 	       "cpuid 0xd: sizes agree with the components (ecx %" PRIu32 " = %" PRIu32 ", ebx %" PRIu32 " = %" PRIu32
 	       " for XCR0 0x%" PRIx64 ")", d.ecx, all, d.ebx, now, xcr0);
+}
+
 /* --- caching -------------------------------------------------------------- */
 
 /*
