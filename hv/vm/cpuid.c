@@ -49,7 +49,10 @@ void handle_cpuid(struct vcpu *v)
 			.osxsave = v->cr4_shadow & X86_CR4_OSXSAVE,
 			.ospke = v->cr4_shadow & X86_CR4_PKE,
 			.rdtscp = vmread(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_RDTSCP,
-			.xcr0 = leaf == CPUID_LEAF_XSAVE ? current_xcr0() : 0,
+			/* Without CR4.OSXSAVE the guest has no XCR0 of its own yet: its XSAVE size is the legacy one. */
+			.xcr0 = leaf != CPUID_LEAF_XSAVE                ? 0
+				: (v->cr4_shadow & X86_CR4_OSXSAVE) ? current_xcr0()
+								    : X86_XCR0_X87 | X86_XCR0_SSE,
 		};
 		c = cpuid_policy(leaf, sub, &g, cpu_cpuid);
 	}
