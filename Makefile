@@ -24,18 +24,19 @@ HV_CPU_SRCS := $(wildcard hv/cpu/*.c hv/cpu/*.S)
 HV_VMX_SRCS := $(wildcard hv/vmx/*.c hv/vmx/*.S)
 HV_VM_SRCS := $(wildcard hv/vm/*.c)
 HV_LOADER_SRCS := $(wildcard hv/loader/*.c)
+HV_PLATFORM_SRCS := $(wildcard hv/platform/*.c)
 HV_RUNTIME_SRCS := $(wildcard hv/runtime/*.c)
 # The image's own entries: multiboot2 and the UEFI hand-off (boot/efi/ is the loader, mk/efi.mk).
 BOOT_SRCS := $(wildcard boot/*.c boot/*.S)
 
 # The hypervisor image.
-HV_SRCS := $(BOOT_SRCS) $(HV_RUNTIME_SRCS) $(HV_CPU_SRCS) $(HV_VMX_SRCS) $(HV_VM_SRCS) $(HV_LOADER_SRCS) \
+HV_SRCS := $(BOOT_SRCS) $(HV_RUNTIME_SRCS) $(HV_CPU_SRCS) $(HV_VMX_SRCS) $(HV_VM_SRCS) $(HV_LOADER_SRCS) $(HV_PLATFORM_SRCS) \
 	$(EPT_SRCS) $(MM_SRCS) $(LIB_SRCS)
 # What the host unit tests and fuzzers build: the portable core, and the hv/
 # files that are plain C over it (no instruction of their own).
 HOSTED_SRCS := $(LIB_SRCS) $(MM_SRCS) $(EPT_SRCS) $(HV_LOADER_SRCS) \
 	hv/vm/hypercall.c hv/vm/vm_mem.c hv/vm/cpuid_policy.c hv/vm/cmos.c hv/vmx/vmx_caps.c hv/vmx/vmx_names.c \
-	hv/runtime/shutdown_plan.c boot/efi/memclass.c
+	hv/runtime/shutdown_plan.c boot/efi/memclass.c hv/platform/madt.c
 
 # ---- flags --------------------------------------------------------------------
 

@@ -17,6 +17,7 @@
 #include <x86/pc.h>
 #include "hv/cpu/desc.h"
 #include "hv/cpu/lapic.h"
+#include "hv/platform/platform.h"
 #include "hv/loader/guest_load.h"
 #include "hv/loader/linux_load.h"
 #include "hv/runtime/console.h"
@@ -260,7 +261,7 @@ void hv_main(const struct boot_info *bi)
 	mm_setup(bi);
 	mask_legacy_interrupts();
 	if (lapic_init())
-		lapic_park_other_cpus();
+		platform_init(bi);
 	vcpu_run_audit_every_entry(opt.audit_every_entry);
 	vcpu_run_report_boot(bi->entry_tsc);
 	hypercall_configure(opt.diag, opt.test_hooks);

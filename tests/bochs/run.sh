@@ -33,6 +33,9 @@ check "memory map with a usable range, its size in KiB or MiB" in_serial \
 	'^\[keyhole\]   0x[0-9a-f]{16} 0x[0-9a-f]{16} usable +[0-9]+ (KiB|MiB)$'
 check "memory map total in MiB" in_serial '^\[keyhole\] memory map: [0-9]+ ranges, [0-9]+ MiB usable$'
 check "running on keyhole's own page tables" in_serial "^\[keyhole\] mm: .*running on keyhole's own page tables"
+check "the local APIC is set up: LVTs masked, virtual wire" in_serial '^\[keyhole\] apic: local APIC [0-9]+ \((x2APIC|xAPIC)\): LVTs masked, LINT0 ExtINT, LINT1 NMI'
+check "the MADT is read: CPUs and I/O APICs counted" in_serial '^\[keyhole\] acpi: MADT: [1-9][0-9]* CPU\(s\), [1-9][0-9]* I/O APIC'
+check "every I/O APIC pin masked" in_serial '^\[keyhole\] ioapic: [0-9]+ at 0x[0-9a-f]+ \(GSI [0-9]+\): [1-9][0-9]* pins, all masked'
 check "VMX on with EPT" in_serial '^\[keyhole\] vmx: on \(VMCS revision 0x[0-9a-f]+; EPT'
 check "guest0 created with 2 MiB EPT leaves" in_serial '^\[keyhole\] guest0: [0-9]+ MiB, entry 0x[0-9a-f]+, EPT with 2 MiB leaves'
 check "guest output reaches the console behind its tag" in_serial '^\[guest0\] '

@@ -1,0 +1,16 @@
+/*
+ * The machine keyhole takes over, as far as interrupts and CPUs go
+ * (hv/platform/platform.c): the MADT read through firmware memory, every I/O
+ * APIC redirection entry masked (a PC guest gets its interrupts through the
+ * 8259s and the local APIC's virtual wire; keyhole takes none), and every
+ * CPU but this one sent INIT.
+ */
+#ifndef KEYHOLE_HV_PLATFORM_PLATFORM_H
+#define KEYHOLE_HV_PLATFORM_PLATFORM_H
+
+struct boot_info;
+
+/* After the local APIC is set up (hv/cpu/lapic.h) and before any guest runs. */
+void platform_init(const struct boot_info *bi);
+
+#endif
