@@ -37,6 +37,23 @@ bool cmdline_value_is(const char *value, size_t len, const char *word)
 	return strlen(word) == len && strncmp(value, word, len) == 0;
 }
 
+bool cmdline_number(const char *value, size_t len, u64 *out)
+{
+	u64 n = 0;
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		u64 d = (u64)(value[i] - '0');
+
+		if (value[i] < '0' || value[i] > '9' || n > (~0ULL - d) / 10)
+			return false;
+		n = n * 10 + d;
+	}
+	*out = n;
+	return true;
+}
+
 bool cmdline_size(const char *value, size_t len, u64 *out)
 {
 	u64 n = 0;

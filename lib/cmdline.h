@@ -23,6 +23,9 @@ bool cmdline_value_is(const char *value, size_t len, const char *word);
  */
 bool cmdline_size(const char *value, size_t len, u64 *out);
 
+/* Parses a plain decimal number (digits only).  False for anything else or an overflow. */
+bool cmdline_number(const char *value, size_t len, u64 *out);
+
 /* Is the bare word (no "=value") on the command line? */
 bool cmdline_flag(const char *cmdline, const char *word);
 

@@ -10,11 +10,13 @@
 
 ADV_ISO := $(BUILD)/adversarial.iso
 # audit=entry: invariant 1 at every VM entry; diag: the DIAG calls the guests check with;
-# testhooks: the leak planter for the last guest.
-ADV_CMDLINE := loglevel=info audit=entry diag testhooks guest_mem=16M
+# testhooks: the leak planter for the last guest, and the read-back of each vCPU's register reset;
+# watchdog=: far above what any other case runs (the most is ~NN million), it ends `spin`.
+ADV_CMDLINE := loglevel=info audit=entry diag testhooks guest_mem=16M watchdog=200
 # The hostile cases in the order they run; the harness knows what each must end in.
 ADV_CASES := read-far write-outside exec-outside last-page triple-fault string-io ud vmxon wrmsr \
-	cr4-vmxe page-fault hlt hypercall-ranges shutdown-ports scrub-write scrub-check cpl3-hypercalls
+	cr4-vmxe page-fault hlt hypercall-ranges shutdown-ports scrub-write scrub-check cpl3-hypercalls \
+	xsetbv state-plant state-check spin
 HOSTILE := $(BUILD)/guests/hostile.elf
 
 $(ADV_ISO): $(HV_ELF) $(HOSTILE) tools/mkiso.sh mk/test-adversarial.mk

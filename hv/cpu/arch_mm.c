@@ -30,10 +30,12 @@ void arch_load_root(u64 root_pa)
 
 /* Before VMXON, INVEPT would be #UD: there is no EPT-derived translation to drop yet. */
 static bool vmx_on;
+static u64 invept_type; /* vmx_invept_type(): what this CPU's INVEPT offers */
 
-void arch_vmx_on(void)
+void arch_vmx_on(u64 type)
 {
 	vmx_on = true;
+	invept_type = type;
 }
 
 void arch_invept(u64 eptp)
@@ -47,10 +49,10 @@ void arch_invept(u64 eptp)
 		return;
 	__asm__ volatile("invept %1, %2; setna %0"
 			 : "=qm"(fail)
-			 : "m"(desc), "r"((u64)INVEPT_SINGLE_CONTEXT)
+			 : "m"(desc), "r"(invept_type)
 			 : "cc", "memory");
 	if (fail)
-		panic("INVEPT of EPTP %#lx failed", eptp);
+		panic("INVEPT (type %lu) of EPTP %#lx failed", invept_type, eptp);
 }
 
 unsigned int arch_cpu_id(void)

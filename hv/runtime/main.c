@@ -127,6 +127,7 @@ static void mask_legacy_interrupts(void)
 }
 
 #define GUEST_MEM_DEFAULT (64UL << 20)
+#define WATCHDOG_MAX 1000000000UL /* million TSC ticks: the product stays well inside 64 bits */
 
 struct options {
 	u64 guest_mem;      /* 0: each kind's default */
@@ -134,6 +135,7 @@ struct options {
 	bool test_hooks;
 	bool diag;          /* the diagnostic hypercalls */
 	bool protect_all;   /* protect=all */
+	u64 watchdog;       /* watchdog=N: million TSC ticks per guest; 0: off */
 };
 
 static void parse_options(const char *cmdline, struct options *o)
@@ -159,6 +161,15 @@ static void parse_options(const char *cmdline, struct options *o)
 	o->audit_every_entry = v && cmdline_value_is(v, len, "entry");
 	if (v && !o->audit_every_entry)
 		log_err("audit=%.*s: the only value is audit=entry (audit before every VM entry)", (int)len, v);
+	o->watchdog = 0;
+	v = cmdline_value(cmdline, "watchdog", &len);
+	if (v && (!cmdline_number(v, len, &o->watchdog) || o->watchdog > WATCHDOG_MAX)) {
+		log_err("watchdog=%.*s: want a number of million TSC ticks from 1 to %lu (0: off); no watchdog", (int)len,
+			v, WATCHDOG_MAX);
+		o->watchdog = 0;
+	}
+	if (o->watchdog)
+		log_info("watchdog: each guest may run %lu million TSC ticks", o->watchdog);
 	o->diag = cmdline_flag(cmdline, "diag");
 	if (o->diag)
 		log_info("diag: the diagnostic hypercalls are offered (a guest kernel may make keyhole read and write its memory): for tests only");
@@ -263,6 +274,7 @@ void hv_main(const struct boot_info *bi)
 	if (lapic_init())
 		platform_init(bi);
 	vcpu_run_audit_every_entry(opt.audit_every_entry);
+	vcpu_run_watchdog(opt.watchdog);
 	vcpu_run_report_boot(bi->entry_tsc);
 	hypercall_configure(opt.diag, opt.test_hooks);
 	vm_report_costs(cmdline_flag(bi->cmdline, "bench"));

@@ -70,7 +70,7 @@ static const struct cpuid_regs zero;
 
 u64 cpuid_policy_xcr0_allowed(cpuid_source cpu)
 {
-	struct cpuid_regs d = cpu(CPUID_LEAF_XSAVE, 0), f = cpu(CPUID_LEAF_FEATURES, 0), s7 = cpu(CPUID_LEAF_EXT_FEATURES, 0);
+	struct cpuid_regs d = cpu(CPUID_LEAF_XSAVE, 0), f = cpu(CPUID_LEAF_FEATURES, 0), s7 = cpu(CPUID_LEAF_STRUCT_EXT, 0);
 	u64 allowed = (((u64)d.edx << 32) | d.eax) & XCR0_KEYHOLE;
 
 	if (!(f.ecx & CPUID_1_ECX_XSAVE) || cpu(0, 0).eax < CPUID_LEAF_XSAVE)
@@ -118,7 +118,7 @@ static struct cpuid_regs leaf_xsave(u32 sub, const struct cpuid_guest *g, cpuid_
 
 static struct cpuid_regs leaf_7(u32 sub, const struct cpuid_guest *g, cpuid_source cpu)
 {
-	struct cpuid_regs c = cpu(CPUID_LEAF_EXT_FEATURES, sub);
+	struct cpuid_regs c = cpu(CPUID_LEAF_STRUCT_EXT, sub);
 	bool avx512 = cpuid_policy_xcr0_allowed(cpu) & X86_XCR0_OPMASK;
 
 	if (sub == 1)
@@ -182,7 +182,7 @@ struct cpuid_regs cpuid_policy(u32 leaf, u32 sub, const struct cpuid_guest *g, c
 		return c; /* caches, topology, TSC and core frequencies, TLBs: descriptions, not features */
 	case CPUID_LEAF_MWAIT: case CPUID_LEAF_THERMAL: case CPUID_LEAF_PMU:
 		return g->pc ? zero : c; /* MONITOR/MWAIT, power and the PMU are not a PC guest's */
-	case CPUID_LEAF_EXT_FEATURES:
+	case CPUID_LEAF_STRUCT_EXT:
 		return leaf_7(sub, g, cpu);
 	case CPUID_LEAF_XSAVE:
 		return leaf_xsave(sub, g, cpu);

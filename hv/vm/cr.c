@@ -5,17 +5,19 @@
 #include "hv/vm/handlers.h"
 #include "hv/vm/vcpu.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/xcr0.h"
 #include "hv/vmx/vmx.h"
 
 void handle_xsetbv(struct vcpu *v)
 {
 	u64 val = (v->regs.rdx << 32) | (u32)v->regs.rax;
-	struct cpuid_regs c = cpuid_count(CPUID_LEAF_XSAVE, 0);
-	u64 supported = ((u64)c.edx << 32) | c.eax;
+	/* What CPUID leaf 0xD tells the guest it may enable (hv/vm/cpuid_policy.c), not all the CPU has. */
+	u64 supported = cpuid_guest_xcr0_allowed();
 
-	/* XCR0: x87 always, AVX only with SSE, nothing the CPU lacks */
-	if ((u32)v->regs.rcx != 0 || !(val & X86_XCR0_X87) || (val & ~supported) ||
-	    ((val & X86_XCR0_AVX) && !(val & X86_XCR0_SSE))) {
+	/* Every #GP(0) condition of XSETBV (SDM Vol. 1, 13.3), checked before keyhole runs it in root mode. */
+	if (!xcr0_valid((u32)v->regs.rcx, val, supported)) {
+		log_info("guest%u: XSETBV of XCR%u = %#lx refused (supported %#lx): #GP", v->vm->id, (u32)v->regs.rcx,
+			 val, supported);
 		vcpu_inject_exception(EXC_GP, true);
 		return;
 	}

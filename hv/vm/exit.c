@@ -91,6 +91,16 @@ static void handle_ept_misconfig(struct vcpu *v)
 	vcpu_fail(v, "EPT misconfiguration");
 }
 
+/* The watchdog's timer (hv/vm/run.c arms it): the guest's time is up, or only one slice of a longer budget. */
+static void handle_preemption_timer(struct vcpu *v)
+{
+	if (v->watchdog_left >> vmx_preemption_timer_shift(vmx_get_caps()))
+		return; /* the next entry arms the rest */
+	log_err("guest%u: watchdog: %lu million TSC ticks in the guest without its end", v->vm->id,
+		v->watchdog_budget / 1000000);
+	vcpu_stop(v, "watchdog (VMX-preemption timer)");
+}
+
 static void handle_triple_fault(struct vcpu *v)
 {
 	vcpu_fail(v, "triple fault");
@@ -166,7 +176,36 @@ static const exit_handler handlers[] = {
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 };
+
+/*
+ * An exit in the middle of delivering an event (an EPT violation on the
+ * guest's IDT or stack, say) leaves the event in the IDT-vectoring
+ * information field and the guest never saw it: it goes back into the
+ * VM-entry fields, to be delivered at the next entry (SDM Vol. 3C, 28.2.4
+ * "Information for VM Exits During Event Delivery"; KVM's
+ * __vmx_complete_interrupts).  A handler that injects an event of its own
+ * overwrites it.  An NMI's delivery had set blocking by NMI, which an
+ * injected NMI must not find (27.3.1.5): cleared.
+ */
+static void requeue_vectoring_event(void)
+{
+	u32 info = (u32)vmread(IDT_VECTORING_INFO_FIELD);
+	u32 type = (info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK;
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD, info & (INTR_INFO_VALID | INTR_INFO_DELIVER_CODE |
+						  (INTR_INFO_TYPE_MASK << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VECTOR_MASK));
+	if (info & INTR_INFO_DELIVER_CODE)
+		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
+	/* Software interrupts and exceptions need the length of the instruction that raised them (27.6.1.1). */
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION || type == INTR_TYPE_SOFT_EXCEPTION)
+		vmwrite(VM_ENTRY_INSTRUCTION_LEN, vmread(VM_EXIT_INSTRUCTION_LEN));
+	if (type == INTR_TYPE_NMI)
+		vmwrite(GUEST_INTERRUPTIBILITY_INFO, vmread(GUEST_INTERRUPTIBILITY_INFO) & ~(u64)GUEST_INTR_STATE_NMI);
+}
 
 void exit_dispatch(struct vcpu *v)
 {
@@ -186,5 +225,6 @@ void exit_dispatch(struct vcpu *v)
 		vcpu_fail(v, vmx_exit_reason_name(basic));
 		return;
 	}
+	requeue_vectoring_event();
 	handlers[basic](v);
 }

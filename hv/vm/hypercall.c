@@ -88,6 +88,11 @@ bool hypercall_diag_offered(void)
 	return diag;
 }
 
+bool hypercall_test_hooks_on(void)
+{
+	return test_hooks;
+}
+
 /* The leak the audit must catch: one PTE in the shared tables, outside every window. */
 static s64 plant_leak(struct vm *vm, gfn_t gfn)
 {

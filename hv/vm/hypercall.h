@@ -39,6 +39,8 @@ enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl
 void hypercall_configure(bool diag, bool test_hooks);
 /* Are the diagnostic calls offered (KH_FEAT_DIAG)? */
 bool hypercall_diag_offered(void);
+/* Is `testhooks` on (the test-only hooks and self-checks)? */
+bool hypercall_test_hooks_on(void);
 /* Where a planted leak maps its frame: far from anything keyhole maps. */
 #define TEST_LEAK_VA 0xffffffffc0000000ULL
 const char *hypercall_name(u64 nr);

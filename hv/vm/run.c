@@ -17,11 +17,45 @@
 #include "mm/fixmap.h"
 
 static bool audit_every_entry;
+static u64 watchdog_ticks; /* 0: off */
 static u64 boot_tsc; /* 0: nothing to report */
 
 void vcpu_run_audit_every_entry(bool on)
 {
 	audit_every_entry = on;
+}
+
+void vcpu_run_watchdog(u64 million_ticks)
+{
+	watchdog_ticks = million_ticks * 1000000;
+}
+
+bool vcpu_watchdog_wanted(void)
+{
+	return watchdog_ticks != 0;
+}
+
+/*
+ * The watchdog on the VMX-preemption timer (SDM Vol. 3C, 26.5.1 and
+ * 25.5.1): it counts down in VMX non-root operation at the TSC's rate
+ * divided by 2^IA32_VMX_MISC[4:0] and exits with reason 52 at zero; the
+ * "save VMX-preemption timer value" exit control leaves the count in the
+ * VMCS at every exit, so what the guest used is armed minus that.  A budget
+ * longer than the 32-bit timer runs in slices.
+ */
+static void watchdog_arm(struct vcpu *v)
+{
+	u64 count = v->watchdog_left >> vmx_preemption_timer_shift(vmx_get_caps());
+
+	v->watchdog_armed = count > VMX_PREEMPTION_TIMER_MAX ? VMX_PREEMPTION_TIMER_MAX : (u32)count;
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->watchdog_armed);
+}
+
+static void watchdog_account(struct vcpu *v)
+{
+	u64 used = (u64)(v->watchdog_armed - (u32)vmread(VMX_PREEMPTION_TIMER_VALUE)) << vmx_preemption_timer_shift(vmx_get_caps());
+
+	v->watchdog_left = used < v->watchdog_left ? v->watchdog_left - used : 0;
 }
 
 void vcpu_run_report_boot(u64 entry_tsc)
@@ -108,8 +142,12 @@ void vcpu_run(struct vcpu *v)
 	while (v->state == VCPU_RUNNING) {
 		deliver_nmi(v);
 		check_invariants(v);
-		if (!v->launched)
+		if (!v->launched) {
 			report_boot_to_guest();
+			v->watchdog_left = v->watchdog_budget = watchdog_ticks;
+		}
+		if (v->watchdog)
+			watchdog_arm(v);
 		if (vmx_enter(&v->regs, v->launched)) {
 			u32 e = vmx_insn_error();
 			log_err("guest%u: VM entry failed: %s (VM-instruction error %u)", v->vm->id,
@@ -120,6 +158,11 @@ void vcpu_run(struct vcpu *v)
 		}
 		v->launched = true;
 		v->exits++;
+		if (v->watchdog)
+			watchdog_account(v);
 		exit_dispatch(v);
 	}
+	if (v->watchdog)
+		log_info("guest%u: used %lu of its watchdog's %lu million TSC ticks", v->vm->id,
+			 (v->watchdog_budget - v->watchdog_left) / 1000000, v->watchdog_budget / 1000000);
 }

@@ -8,12 +8,14 @@
  *   hv/vm/run.c         vcpu_run: the entry loop and the checks before each entry
  *   hv/vm/exit.c        the exit dispatch, and the exits with a small answer;
  *                       cpuid.c, msr.c, io.c (with com1.c), cr.c the rest
+ *   hv/vm/vcpu_reset.c  the CPU state a guest leaves outside the VMCS, reset at vcpu_destroy
  *   hv/vm/vcpu.c        what every handler uses: stop, fail, dump (skip and inject inline here)
  */
 #ifndef KEYHOLE_HV_VM_VCPU_H
 #define KEYHOLE_HV_VM_VCPU_H
 
 #include <keyhole/types.h>
+#include <x86/cr.h>
 #include "hv/loader/guest_load.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
@@ -40,6 +42,10 @@ struct vcpu {
 	u64 exit_status;
 	const char *stop_reason;
 	u64 exits;
+	/* The watchdog (watchdog=): TSC ticks of guest time allowed and left, and the timer value last armed. */
+	bool watchdog;
+	u64 watchdog_budget, watchdog_left;
+	u32 watchdog_armed;
 	struct hc_stats hc;
 	/* the guest's view of CR0 and CR4 (the bits VMX fixes are hidden) */
 	u64 cr0_shadow, cr4_shadow;
@@ -59,12 +65,28 @@ struct vcpu {
 
 /* break_state: a test VM whose guest state is invalid on purpose (the kh-invalid-state module word). */
 int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bool break_state);
+/* Also resets the CPU state the guest could leave to the next one (vcpu_reset_cpu_state). */
 void vcpu_destroy(struct vcpu *v);
+
+/*
+ * The registers a guest writes that no VMCS field switches, back to their
+ * reset values (hv/vm/vcpu_reset.c): x87/SSE/AVX/AVX-512/PKRU state, XCR0,
+ * DR0-DR3, DR6, DR7, CR8 and the MSRs a guest may reach without an exit.
+ */
+void vcpu_reset_cpu_state(void);
+/* Reads them back (testhooks): true if every one holds its reset value; each that does not is logged. */
+bool vcpu_reset_check(void);
 
 /* Runs the guest until it exits or keyhole stops it (hv/vm/run.c). */
 void vcpu_run(struct vcpu *v);
 /* audit=entry on the command line: run the audit before every VM entry (test builds). */
 void vcpu_run_audit_every_entry(bool on);
+/*
+ * watchdog=N on the command line: each guest may run N million TSC ticks in
+ * VMX non-root operation, then it is stopped by name (0: no watchdog).
+ */
+void vcpu_run_watchdog(u64 million_ticks);
+bool vcpu_watchdog_wanted(void);
 /* The TSC at keyhole's entry: the first VM entry reports the path length from there (make bench). */
 void vcpu_run_report_boot(u64 entry_tsc);
 
@@ -78,10 +100,24 @@ void vcpu_fail(struct vcpu *v, const char *reason);
 /* Logs the guest's registers and the VMCS state that explains an exit. */
 void vcpu_dump(struct vcpu *v);
 
-/* The instruction that exited is done: RIP moves past it.  Inline: it is on every exit's path. */
+/*
+ * The instruction that exited is done: RIP moves past it, as if it had run
+ * (KVM's kvm_skip_emulated_instruction).  Its completion ends an STI or
+ * MOV SS shadow, and with RFLAGS.TF set it owes the guest a single-step
+ * #DB: made pending (BS) for the CPU to deliver after the entry (SDM
+ * Vol. 3C, 27.7.3 "Delivery of Pending Debug Exceptions after VM Entry";
+ * 27.3.1.5: BS must be set with TF in an STI or MOV SS shadow anyway).
+ * Inline: it is on every exit's path.
+ */
 static inline void vcpu_skip_instruction(void)
 {
+	u64 shadow = vmread(GUEST_INTERRUPTIBILITY_INFO);
+
 	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN));
+	if (shadow & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		vmwrite(GUEST_INTERRUPTIBILITY_INFO, shadow & ~(u64)(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+	if (vmread(GUEST_RFLAGS) & X86_RFLAGS_TF)
+		vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, vmread(GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }
 
 /* Delivers a hardware exception at the next entry (an error code of 0 when the vector has one). */

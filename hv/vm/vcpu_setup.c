@@ -2,6 +2,7 @@
  * A vCPU's VMCS from nothing (see vcpu.h): the controls of its platform, the
  * host state, and the 64-bit flat guest state its boot contract promises.
  */
+#include <keyhole/log.h>
 #include <keyhole/panic.h>
 #include <x86/cr.h>
 #include <x86/msr.h>
@@ -30,26 +31,31 @@ static void setup_controls(struct vcpu *v)
 	const struct vmx_caps *caps = vmx_get_caps();
 	bool pc = v->platform == GUEST_PLATFORM_PC;
 	u32 pin = vmx_controls("pin-based", caps->pin_based_ctls,
-			       (pc ? 0 : PIN_BASED_EXT_INTR_EXITING) | PIN_BASED_NMI_EXITING, 0);
-	u32 proc = vmx_controls("processor-based", caps->proc_based_ctls,
-				CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
-					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
-				0);
-	u32 proc2 = vmx_controls("secondary", caps->proc_based_ctls2, SECONDARY_EXEC_ENABLE_EPT,
+			       VMX_PIN_REQUIRED & ~(pc ? PIN_BASED_EXT_INTR_EXITING : 0), 0);
+	u32 proc = vmx_controls("processor-based", caps->proc_based_ctls, VMX_PROC_REQUIRED, 0);
+	u32 proc2 = vmx_controls("secondary", caps->proc_based_ctls2, VMX_PROC2_REQUIRED,
 				 SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP |
 					 SECONDARY_EXEC_ENABLE_INVPCID | SECONDARY_EXEC_XSAVES);
 	/*
 	 * Acknowledge on exit: the CPU takes the interrupt from the APIC and
 	 * names its vector in the exit information (SDM Vol. 3C 25.7.1), so
 	 * keyhole ends it; without it the interrupt stays pending and exits again
-	 * before the guest's next instruction, forever.
+	 * before the guest's next instruction, forever.  VMX_EXIT_REQUIRED has it.
 	 */
-	u32 exit = vmx_controls("VM-exit", caps->exit_ctls,
-				VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER |
-					VM_EXIT_ACK_INTR_ON_EXIT,
-				0);
-	u32 entry = vmx_controls("VM-entry", caps->entry_ctls, VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER, 0);
+	u32 exit = vmx_controls("VM-exit", caps->exit_ctls, VMX_EXIT_REQUIRED, 0);
+	u32 entry = vmx_controls("VM-entry", caps->entry_ctls, VMX_ENTRY_REQUIRED, 0);
 
+	/* The watchdog needs the timer and the control that keeps its count across exits (SDM 26.5.1, 25.7.1). */
+	if (vcpu_watchdog_wanted()) {
+		if (cpu_has_vmx_preemption_timer(caps)) {
+			pin |= PIN_BASED_VMX_PREEMPTION_TIMER;
+			exit |= VM_EXIT_SAVE_VMX_PREEMPTION_TIMER;
+			v->watchdog = true;
+		} else {
+			log_warn("guest%u: watchdog= ignored: this CPU has no VMX-preemption timer it can save across exits",
+				 v->vm->id);
+		}
+	}
 	/* Without the HLT activity state a PC guest's HLT cannot be waited out in the guest: let it run natively. */
 	if (pc && !cpu_has_vmx_activity_hlt(caps))
 		proc &= ~CPU_BASED_HLT_EXITING;
@@ -63,7 +69,21 @@ static void setup_controls(struct vcpu *v)
 	vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	/*
+	 * Every field the CPU reads that keyhole relies on, written rather than
+	 * trusted to a zeroed VMCS frame (SDM Vol. 3C, 25.4-25.8 list no
+	 * initial values: VMCLEAR initialises only the launch state): no #PF
+	 * filter (the exception bitmap has no #PF anyway), no TSC offset
+	 * (offsetting is off: the guest reads the real TSC), nothing injected.
+	 */
+	vmwrite(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmwrite(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmwrite(TSC_OFFSET, 0);
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+	vmwrite(VM_ENTRY_INSTRUCTION_LEN, 0);
+	if (pin & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, 0);
 	vmwrite(EPT_POINTER, ept_pointer(&v->vm->ept));
 	if (proc2 & SECONDARY_EXEC_ENABLE_VPID)
 		vmwrite(VIRTUAL_PROCESSOR_ID, 1 + v->vm->id);
@@ -178,6 +198,13 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bo
 
 void vcpu_destroy(struct vcpu *v)
 {
+	/* Memory is scrubbed (vm_mem_destroy); registers are reset here, before another guest can run. */
+	vcpu_reset_cpu_state();
+	if (hypercall_test_hooks_on()) {
+		if (!vcpu_reset_check())
+			panic("vcpu reset: guest%u's register state survived its teardown", v->vm->id);
+		log_info("guest%u: register state reset and read back (testhooks)", v->vm->id);
+	}
 	vmx_vmcs_clear(v->vmcs);
 	frames_free(v->vmcs, 1);
 	frames_free(v->msr_bitmap, 1);

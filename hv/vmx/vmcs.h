@@ -255,6 +255,8 @@ const char *vmcs_field_name(u32 field);
 #define PIN_BASED_NMI_EXITING VMX_BIT32(3)
 #define PIN_BASED_VIRTUAL_NMIS VMX_BIT32(5)
 #define PIN_BASED_VMX_PREEMPTION_TIMER VMX_BIT32(6)
+/* VMX_PREEMPTION_TIMER_VALUE is a 32-bit field */
+#define VMX_PREEMPTION_TIMER_MAX 0xffffffffu
 #define PIN_BASED_POSTED_INTR VMX_BIT32(7)
 
 /* Primary processor-based VM-execution controls */
@@ -368,6 +370,8 @@ enum vmx_activity_state {
 #define GUEST_INTR_STATE_MOV_SS BIT(1)
 #define GUEST_INTR_STATE_SMI BIT(2)
 #define GUEST_INTR_STATE_NMI BIT(3)
+/* GUEST_PENDING_DBG_EXCEPTIONS: BS, a single-step trap is pending (SDM Vol. 3C, 25.4.2) */
+#define PENDING_DBG_BS BIT(14)
 
 /* VMCS_LINK_POINTER must hold this unless VMCS shadowing is in use. */
 #define VMCS_LINK_POINTER_NONE (~0ULL)

@@ -95,7 +95,7 @@ int vmx_enable(const char **why)
 		*why = "VMXON failed (is another hypervisor running?)";
 		return -EIO;
 	}
-	arch_vmx_on();
+	arch_vmx_on(vmx_invept_type(&caps));
 	log_info("vmx: on (VMCS revision %#x; EPT%s%s, VPID %s, unrestricted guest %s)", caps.vmcs_revision_id,
 		 cpu_has_vmx_ept_2m(&caps) ? " 2M" : "", cpu_has_vmx_ept_1g(&caps) ? " 1G" : "",
 		 cpu_has_vmx_vpid(&caps) ? "yes" : "no", cpu_has_vmx_unrestricted_guest(&caps) ? "yes" : "no");

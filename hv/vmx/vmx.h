@@ -81,7 +81,7 @@ static inline void vmwrite(u32 field, u64 value)
 }
 
 /* INVEPT is legal from now on (hv/cpu/arch_mm.c). */
-void arch_vmx_on(void);
+void arch_vmx_on(u64 invept_type);
 
 /* The entry/exit stub (hv/vmx/vmx_entry.S): 0 after a VM exit, 1 if the entry failed. */
 int vmx_enter(struct vcpu_regs *regs, int launched);

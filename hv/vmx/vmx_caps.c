@@ -9,6 +9,7 @@
  */
 #include <x86/msr.h>
 #include "hv/vmx/vmx_caps.h"
+#include "lib/printf.h"
 
 void vmx_caps_read(struct vmx_caps *caps, vmx_rdmsr_fn rdmsr)
 {
@@ -51,6 +52,32 @@ void vmx_caps_read(struct vmx_caps *caps, vmx_rdmsr_fn rdmsr)
 		caps->ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 }
 
+/* The first required control the CPU does not allow, as a sentence; NULL if none. */
+static const char *missing_control(const struct vmx_caps *caps)
+{
+	static char msg[96];
+	const struct {
+		const char *name;
+		u64 cap;
+		u32 required;
+	} words[] = {
+		{ "pin-based", caps->pin_based_ctls, VMX_PIN_REQUIRED },
+		{ "processor-based", caps->proc_based_ctls, VMX_PROC_REQUIRED },
+		{ "secondary", caps->proc_based_ctls2, VMX_PROC2_REQUIRED },
+		{ "VM-exit", caps->exit_ctls, VMX_EXIT_REQUIRED },
+		{ "VM-entry", caps->entry_ctls, VMX_ENTRY_REQUIRED },
+	};
+	u32 bad;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(words); i++)
+		if (vmx_adjust_controls(words[i].cap, words[i].required, &bad)) {
+			snprintf(msg, sizeof(msg), "the %s VM-execution controls lack required bits %#x", words[i].name,
+				 bad);
+			return msg;
+		}
+	return NULL;
+}
+
 int vmx_caps_check(const struct vmx_caps *caps, const char **why)
 {
 	const char *missing = NULL;
@@ -69,6 +96,8 @@ int vmx_caps_check(const struct vmx_caps *caps, const char **why)
 		missing = "EPT paging structures cannot be write-back";
 	else if (!cpu_has_vmx_invept(caps))
 		missing = "no INVEPT (single- or all-context)";
+	else
+		missing = missing_control(caps);
 
 	*why = missing ? missing : "VMX capabilities sufficient";
 	return missing ? -EINVAL : 0;

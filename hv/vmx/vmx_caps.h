@@ -18,6 +18,7 @@
 
 #include <keyhole/types.h>
 
+#include "ept/ept_hw.h"
 #include "hv/vmx/vmcs.h"
 
 /* IA32_VMX_BASIC (SDM appendix A "VMX Capability Reporting Facility") */
@@ -95,6 +96,23 @@ struct vmx_caps {
 	u64 ept_vpid_cap;         /* 0: neither EPT nor VPID can be enabled */
 };
 
+/*
+ * The controls keyhole cannot run a guest without, one word per control
+ * MSR (hv/vm/vcpu_setup.c asks for these and adds optional ones);
+ * vmx_caps_check() refuses a CPU that lacks any of them before VMXON.
+ * The debug controls carry the guest's DR7 and IA32_DEBUGCTL across exits:
+ * without them an exit clears both (SDM Vol. 3C, 28.3.1 and 28.5.1).
+ */
+#define VMX_PIN_REQUIRED (PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING)
+#define VMX_PROC_REQUIRED                                                                    \
+	(CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS | \
+	 CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+#define VMX_PROC2_REQUIRED SECONDARY_EXEC_ENABLE_EPT
+#define VMX_EXIT_REQUIRED                                                                  \
+	(VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER | \
+	 VM_EXIT_SAVE_DEBUG_CONTROLS | VM_EXIT_ACK_INTR_ON_EXIT)
+#define VMX_ENTRY_REQUIRED (VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_DEBUG_CONTROLS)
+
 typedef u64 (*vmx_rdmsr_fn)(u32 msr);
 
 /*
@@ -111,7 +129,8 @@ void vmx_caps_read(struct vmx_caps *caps, vmx_rdmsr_fn rdmsr);
  * *why naming the first thing missing.  keyhole needs: a VMCS region that
  * fits a page, write-back VMCS memory, regions anywhere in physical memory
  * (no 32-bit limit), and EPT with 4-level walks, write-back paging
- * structures and INVEPT (single- or all-context).
+ * structures and INVEPT (single- or all-context), and every control of
+ * the VMX_*_REQUIRED words above (*why names the control MSR and the bits).
  */
 int vmx_caps_check(const struct vmx_caps *caps, const char **why);
 
@@ -250,9 +269,32 @@ static inline bool cpu_has_vmx_invept_all_context(const struct vmx_caps *c)
 	return cpu_has_vmx_ept_cap(c, VMX_EPT_INVEPT | VMX_EPT_INVEPT_ALL_CONTEXT);
 }
 
+/*
+ * The INVEPT type keyhole uses: single-context where the CPU has it (only
+ * the one EPT's translations go), else all-context (SDM Vol. 3C, 30.3.3.1;
+ * a type the CPU does not report is VMfail, "invalid operand").
+ */
+static inline u64 vmx_invept_type(const struct vmx_caps *c)
+{
+	return cpu_has_vmx_invept_single_context(c) ? INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXTS;
+}
+
 static inline bool cpu_has_vmx_invvpid(const struct vmx_caps *c)
 {
 	return cpu_has_vmx_vpid(c) && (c->ept_vpid_cap & VMX_VPID_INVVPID);
+}
+
+/* The VMX-preemption timer, with the exit control that saves its count (SDM Vol. 3C, 26.5.1, 25.7.1). */
+static inline bool cpu_has_vmx_preemption_timer(const struct vmx_caps *c)
+{
+	return (vmx_ctls_allowed(c->pin_based_ctls) & PIN_BASED_VMX_PREEMPTION_TIMER) &&
+	       (vmx_ctls_allowed(c->exit_ctls) & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER);
+}
+
+/* The preemption timer counts at the TSC's rate divided by 2 to this power (IA32_VMX_MISC[4:0]). */
+static inline unsigned int vmx_preemption_timer_shift(const struct vmx_caps *c)
+{
+	return c->misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK;
 }
 
 static inline bool cpu_has_vmx_activity_hlt(const struct vmx_caps *c)

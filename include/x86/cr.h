@@ -1,5 +1,5 @@
 /*
- * Control registers, RFLAGS, DR7 and XCR0: the bits keyhole reads or sets
+ * Control registers, RFLAGS, the debug registers and XCR0: the bits keyhole reads or sets
  * (Intel SDM Vol. 3A, 2.5 "Control Registers"; Vol. 1, 13.3 for XCR0), and
  * the instructions that move the control registers.
  *
@@ -45,6 +45,13 @@
 
 /* DR7's power-on value: bit 10 reads as 1, every breakpoint disabled. */
 #define X86_DR7_FIXED 0x400
+/* DR6's power-on value: the reserved bits that read as 1, no condition detected (SDM Vol. 3B, 18.2.3). */
+#define X86_DR6_RESET 0xffff0ff0UL
+/* RFLAGS.TF: a debug exception after each instruction */
+#define X86_RFLAGS_TF CPU_BIT(8)
+/* The x87 control word and MXCSR after FNINIT / reset (SDM Vol. 1, 8.1.5 and 10.2.3.1). */
+#define X86_FCW_RESET 0x37f
+#define X86_MXCSR_RESET 0x1f80
 
 /* XCR0 state components (SDM Vol. 1, 13.1) */
 #define X86_XCR0_X87 CPU_BIT(0)
@@ -52,13 +59,18 @@
 #define X86_XCR0_AVX CPU_BIT(2)
 #define X86_XCR0_BNDREGS CPU_BIT(3) /* MPX */
 #define X86_XCR0_BNDCSR CPU_BIT(4)
-#define X86_XCR0_OPMASK CPU_BIT(5) /* AVX-512: bits 7:5 together */
-#define X86_XCR0_ZMM_HI256 CPU_BIT(6)
-#define X86_XCR0_HI16_ZMM CPU_BIT(7)
+#define X86_XCR0_OPMASK CPU_BIT(5) /* AVX-512: k0-k7 */
+#define X86_XCR0_ZMM_HI256 CPU_BIT(6) /* AVX-512: the upper halves of ZMM0-15 */
+#define X86_XCR0_HI16_ZMM CPU_BIT(7)  /* AVX-512: ZMM16-31 */
 #define X86_XCR0_PKRU CPU_BIT(9)
-#define X86_XCR0_TILECFG CPU_BIT(17) /* AMX: bits 18:17 together */
-#define X86_XCR0_TILEDATA CPU_BIT(18)
+#define X86_XCR0_XTILECFG CPU_BIT(17) /* AMX */
+#define X86_XCR0_XTILEDATA CPU_BIT(18)
+#define X86_XCR0_MPX (X86_XCR0_BNDREGS | X86_XCR0_BNDCSR)
 #define X86_XCR0_AVX512 (X86_XCR0_OPMASK | X86_XCR0_ZMM_HI256 | X86_XCR0_HI16_ZMM)
+#define X86_XCR0_XTILE (X86_XCR0_XTILECFG | X86_XCR0_XTILEDATA)
+/* XCR0's power-on value: x87 only (SDM Vol. 1, 13.3). */
+#define X86_XCR0_RESET X86_XCR0_X87
+#define X86_XCR_XFEATURE_ENABLED 0 /* ECX of XSETBV/XGETBV naming XCR0 */
 /* The legacy region and the XSAVE header: where the extended components start (SDM Vol. 1, 13.4). */
 #define X86_XSAVE_LEGACY_AND_HEADER 576
 
@@ -80,7 +92,60 @@
 DEFINE_CR_ACCESSORS(0)
 DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
+DEFINE_CR_ACCESSORS(8) /* the task-priority register */
 #undef DEFINE_CR_ACCESSORS
+
+/* The debug registers: DR0-DR3 (breakpoint addresses), DR6 (status), DR7 (control). */
+#define DEFINE_DR_ACCESSORS(n)                                           \
+	static inline u64 read_dr##n(void)                               \
+	{                                                                \
+		u64 v;                                                   \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));        \
+		return v;                                                \
+	}                                                                \
+	static inline void write_dr##n(u64 v)                            \
+	{                                                                \
+		__asm__ volatile("mov %0, %%db" #n : : "r"(v) : "memory"); \
+	}
+
+DEFINE_DR_ACCESSORS(0)
+DEFINE_DR_ACCESSORS(1)
+DEFINE_DR_ACCESSORS(2)
+DEFINE_DR_ACCESSORS(3)
+DEFINE_DR_ACCESSORS(6)
+DEFINE_DR_ACCESSORS(7)
+#undef DEFINE_DR_ACCESSORS
+
+/* XCR0 (CR4.OSXSAVE must be set, or these are #UD). */
+static inline u64 xgetbv(u32 index)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void xsetbv(u32 index, u64 v)
+{
+	__asm__ volatile("xsetbv" : : "c"(index), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+/* XRSTOR of the components in rfbm from a 64-byte aligned area (SDM Vol. 1, 13.8). */
+static inline void xrstor(const void *area, u64 rfbm)
+{
+	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"((u32)rfbm), "d"((u32)(rfbm >> 32)) : "memory");
+}
+
+/* FXRSTOR of x87 and SSE state from a 16-byte aligned 512-byte area (SDM Vol. 2A, FXRSTOR). */
+static inline void fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
+static inline void clts(void)
+{
+	__asm__ volatile("clts" : : : "memory");
+}
 
 /* The faulting address of the last page fault (written only by the CPU). */
 static inline u64 read_cr2(void)

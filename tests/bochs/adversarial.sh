@@ -17,7 +17,7 @@ BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-300}
 . "$(dirname "$0")/lib.sh"
 
 echo "--- serial log (keyhole's reports on the guests):"
-serial_text | grep -E '^\[keyhole\] (guest[0-9]+: (stopped|exited|EPT|VM entry|not started|image)|error: guest|PANIC|audit)' | sed 's/^/  /'
+serial_text | grep -E '^\[keyhole\] (guest[0-9]+: (stopped|exited|EPT|VM entry|not started|image)|error: guest|PANIC|watchdog|audit)' | sed 's/^/  /'
 
 # expect ID NAME REGEX: the serial log has a keyhole line for guest ID matching REGEX.
 expect() {
@@ -53,12 +53,24 @@ expect_guest 15 scrub-check 'PASS: memory this guest did not write reads as zero
 check "guest16 (cpl3-hypercalls): a hypercall from CPL 3 is refused and logged by name" in_serial \
 	'^\[keyhole\] warning: guest16: hypercall EXIT \(0x1\) from CPL 3 refused: only the guest.s kernel may call keyhole'
 expect 16 cpl3-hypercalls 'exited with status 0 ' "and every call from CPL 3 was refused with nothing changed"
-expect 17 invalid-state 'VM entry failed: INVALID_GUEST_STATE.*offending field: GUEST_RFLAGS' "invalid guest state is reported with the offending field"
-expect 17 invalid-state 'stopped by keyhole: VM entry failed' "and only that guest is stopped"
-check "every guest was created: keyhole went on after each" in_serial '^\[keyhole\] guest18: 16 MiB, entry'
-check "guest18 (plant-leak): the audit catches the planted leak at the next VM entry" in_serial \
+expect 17 xsetbv 'exited with status 0 ' "every invalid XCR0 gets #GP in the guest, and keyhole stays up"
+expect 18 state-plant 'exited with status 0 ' "a guest fills its registers with patterns"
+expect 18 state-plant 'register state reset and read back' "keyhole resets them at teardown and reads them back"
+expect 19 state-check 'exited with status 0 ' "the next guest finds only reset values"
+expect 20 spin 'watchdog: 200 million TSC ticks in the guest without its end' "a guest spinning with IF=0 is caught by the watchdog"
+expect 20 spin 'stopped by keyhole: watchdog' "and stopped by name"
+expect 21 invalid-state 'VM entry failed: INVALID_GUEST_STATE.*offending field: GUEST_RFLAGS' "invalid guest state is reported with the offending field"
+expect 17 xsetbv 'exited with status 0 ' "every invalid XCR0 gets #GP in the guest, and keyhole stays up"
+expect 18 state-plant 'exited with status 0 ' "a guest fills its registers with patterns"
+expect 18 state-plant 'register state reset and read back' "keyhole resets them at teardown and reads them back"
+expect 19 state-check 'exited with status 0 ' "the next guest finds only reset values"
+expect 20 spin 'watchdog: 200 million TSC ticks in the guest without its end' "a guest spinning with IF=0 is caught by the watchdog"
+expect 20 spin 'stopped by keyhole: watchdog' "and stopped by name"
+expect 21 invalid-state 'stopped by keyhole: VM entry failed' "and only that guest is stopped"
+check "every guest was created: keyhole went on after each" in_serial '^\[keyhole\] guest22: 16 MiB, entry'
+check "guest22 (plant-leak): the audit catches the planted leak at the next VM entry" in_serial \
 	'^\[keyhole\] PANIC: audit: protected frame 0x[0-9a-f]+ reachable at 0xffffffffc0000000 at VM entry \(invariant 1\)'
-check "the leaking guest never ran again" not_in_serial '^\[guest18\] FAIL: the leak went unnoticed'
+check "the leaking guest never ran again" not_in_serial '^\[guest22\] FAIL: the leak went unnoticed'
 check "no fault in keyhole itself" not_in_serial '^\[keyhole\] error: exception'
 only_audit_panic() { ! serial_text | grep -E '^\[keyhole\] PANIC: ' | grep -vq 'PANIC: audit: '; }
 check "no other panic" only_audit_panic

@@ -60,3 +60,16 @@ TEST(cmdline_copy_reports_the_length_given)
 	EXPECT_EQ(cmdline_copy(dst, sizeof(dst), "", 64), 0);
 	EXPECT_EQ(dst[0], '\0');
 }
+
+TEST(cmdline_numbers)
+{
+	u64 n;
+
+	EXPECT(cmdline_number("0", 1, &n) && n == 0);
+	EXPECT(cmdline_number("400", 3, &n) && n == 400);
+	EXPECT(cmdline_number("18446744073709551615", 20, &n) && n == ~0ULL);
+	EXPECT(!cmdline_number("", 0, &n));
+	EXPECT(!cmdline_number("40M", 3, &n));
+	EXPECT(!cmdline_number("-1", 2, &n));
+	EXPECT(!cmdline_number("18446744073709551616", 20, &n)); /* 2^64 */
+}

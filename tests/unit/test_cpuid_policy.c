@@ -25,7 +25,7 @@ static struct cpuid_regs everything(u32 leaf, u32 sub)
 		return (struct cpuid_regs){ max_basic, 0x756e6547, 0x6c65746e, 0x49656e69 };
 	if (leaf == CPUID_LEAF_EXT_BASE)
 		return (struct cpuid_regs){ max_ext, 0, 0, 0 };
-	if (leaf == CPUID_LEAF_EXT_FEATURES && sub == 0)
+	if (leaf == CPUID_LEAF_STRUCT_EXT && sub == 0)
 		return (struct cpuid_regs){ 2, leaf7_ebx, ~0u, ~0u };
 	if (leaf == CPUID_LEAF_XSAVE && sub == 0)
 		return (struct cpuid_regs){ 0x602ff, 11008, 11008, 0 }; /* x87..AVX-512, PKRU, AMX; MPX, PT */
@@ -38,7 +38,7 @@ static const struct cpuid_guest linux_guest = { .pc = true, .osxsave = true, .rd
 
 TEST(cpuid_leaf7_hides_what_keyhole_cannot_support)
 {
-	struct cpuid_regs c = cpuid_policy(CPUID_LEAF_EXT_FEATURES, 0, &linux_guest, everything);
+	struct cpuid_regs c = cpuid_policy(CPUID_LEAF_STRUCT_EXT, 0, &linux_guest, everything);
 
 	EXPECT_EQ(c.eax, 1);                             /* subleaves 0 and 1 only */
 	EXPECT_EQ(c.edx & (CPUID_7_EDX_SPEC_CTRL | CPUID_7_EDX_STIBP | CPUID_7_EDX_ARCH_CAPABILITIES | CPUID_7_EDX_SSBD), 0);
@@ -50,11 +50,11 @@ TEST(cpuid_leaf7_hides_what_keyhole_cannot_support)
 	EXPECT_EQ(c.ecx & CPUID_7_ECX_OSPKE, 0);         /* the guest's CR4.PKE is clear */
 	struct cpuid_guest pke = linux_guest;
 	pke.ospke = true;
-	EXPECT(cpuid_policy(CPUID_LEAF_EXT_FEATURES, 0, &pke, everything).ecx & CPUID_7_ECX_OSPKE);
-	c = cpuid_policy(CPUID_LEAF_EXT_FEATURES, 1, &linux_guest, everything);
+	EXPECT(cpuid_policy(CPUID_LEAF_STRUCT_EXT, 0, &pke, everything).ecx & CPUID_7_ECX_OSPKE);
+	c = cpuid_policy(CPUID_LEAF_STRUCT_EXT, 1, &linux_guest, everything);
 	EXPECT_EQ(c.eax, BIT(4) | BIT(5));
 	EXPECT_EQ(c.ebx | c.ecx | c.edx, 0);
-	c = cpuid_policy(CPUID_LEAF_EXT_FEATURES, 2, &linux_guest, everything);
+	c = cpuid_policy(CPUID_LEAF_STRUCT_EXT, 2, &linux_guest, everything);
 	EXPECT_EQ(c.eax | c.ebx | c.ecx | c.edx, 0);
 }
 
@@ -89,7 +89,7 @@ TEST(cpuid_without_avx512f_hides_the_avx512_state_and_bits)
 {
 	leaf7_ebx = ~(u32)CPUID_7_EBX_AVX512F;
 	EXPECT_EQ(cpuid_policy_xcr0_allowed(everything) & X86_XCR0_AVX512, 0);
-	struct cpuid_regs c = cpuid_policy(CPUID_LEAF_EXT_FEATURES, 0, &linux_guest, everything);
+	struct cpuid_regs c = cpuid_policy(CPUID_LEAF_STRUCT_EXT, 0, &linux_guest, everything);
 	EXPECT_EQ(c.ebx & (BIT(17) | BIT(30) | BIT(31)), 0); /* DQ, BW, VL */
 	EXPECT_EQ(c.ecx & BIT(11), 0);                        /* VNNI */
 	EXPECT_EQ(cpuid_policy(CPUID_LEAF_XSAVE, 0, &linux_guest, everything).ecx, 2688 + 8);
@@ -128,6 +128,6 @@ TEST(cpuid_leaf1_and_rdtscp_follow_the_guest)
 	EXPECT_EQ(c.ecx & CPUID_1_ECX_OSXSAVE, 0);
 	EXPECT(c.edx & CPUID_1_EDX_APIC);              /* only the PC platform hides it */
 	EXPECT_EQ(cpuid_policy(CPUID_LEAF_EXT_INFO, 0, &isolated, everything).edx & CPUID_81_EDX_RDTSCP, 0);
-	EXPECT_EQ(cpuid_policy(CPUID_LEAF_EXT_FEATURES, 0, &isolated, everything).ecx & CPUID_7_ECX_RDPID, 0);
+	EXPECT_EQ(cpuid_policy(CPUID_LEAF_STRUCT_EXT, 0, &isolated, everything).ecx & CPUID_7_ECX_RDPID, 0);
 	EXPECT(cpuid_policy(CPUID_LEAF_EXT_INFO, 0, &linux_guest, everything).edx & CPUID_81_EDX_RDTSCP);
 }

@@ -511,3 +511,31 @@ TEST(vmcs_field_list_consistent)
 	VMX_INSN_ERRORS(ERROR_ROW)
 #undef ERROR_ROW
 }
+
+TEST(vmx_invept_type_follows_the_capabilities)
+{
+	struct vmx_caps caps;
+
+	read_bochs(&caps);
+	EXPECT_EQ(vmx_invept_type(&caps), INVEPT_SINGLE_CONTEXT);
+	caps.ept_vpid_cap &= ~VMX_EPT_INVEPT_SINGLE_CONTEXT; /* a CPU with only all-context INVEPT */
+	EXPECT(cpu_has_vmx_invept(&caps));
+	EXPECT_EQ(vmx_invept_type(&caps), INVEPT_ALL_CONTEXTS);
+}
+
+TEST(vmx_caps_check_names_a_missing_required_control)
+{
+	struct vmx_caps caps;
+	const char *why;
+
+	read_bochs(&caps);
+	EXPECT_EQ(vmx_caps_check(&caps, &why), 0);
+	caps.entry_ctls &= ~((u64)VM_ENTRY_LOAD_DEBUG_CONTROLS << 32);
+	EXPECT_EQ(vmx_caps_check(&caps, &why), -EINVAL);
+	EXPECT(strstr(why, "VM-entry") != NULL && strstr(why, "0x4") != NULL);
+
+	read_bochs(&caps);
+	caps.pin_based_ctls &= ~((u64)PIN_BASED_NMI_EXITING << 32);
+	EXPECT_EQ(vmx_caps_check(&caps, &why), -EINVAL);
+	EXPECT(strstr(why, "pin-based") != NULL);
+}
