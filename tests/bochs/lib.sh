@@ -12,11 +12,16 @@ set -u
 timeout_s=${BOCHS_TIMEOUT:-60}
 bxshare=${BXSHARE:-/usr/share/bochs}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Another Bochs (tools/bochs31.sh run ROOT), another machine (bochsrc-uefi.in), another CPU.
+bochs_cmd=${BOCHS_CMD:-bochs}
+rc_in=${BOCHS_RC_IN:-$here/bochsrc.in}
+model=${BOCHS_MODEL:-corei7_skylake_x}
+cpus=${BOCHS_CPUS:-1}
 
 # Bochs's panic message when the machine ends the run on port 0x8900.
 shutdown_marker='Shutdown port: shutdown requested'
 
-[ -f "$iso" ] || { echo "run.sh: no ISO at $iso (make iso)" >&2; exit 2; }
+[ -f "$iso" ] || { echo "$(basename "$0"): no image at $iso" >&2; exit 2; }
 mkdir -p "$out"
 iso=$(cd "$(dirname "$iso")" && pwd)/$(basename "$iso")
 out=$(cd "$out" && pwd)
@@ -25,14 +30,14 @@ log=$out/bochs.log
 rm -f "$serial" "$log" "$out/bochs.out"
 
 sed -e "s|@ISO@|$iso|" -e "s|@SERIAL@|$serial|" -e "s|@LOG@|$log|" \
-	-e "s|@BXSHARE@|$bxshare|" "$here/bochsrc.in" > "$out/bochsrc"
+	-e "s|@BXSHARE@|$bxshare|" -e "s|@MODEL@|$model|" -e "s|@CPUS@|$cpus|" "$rc_in" > "$out/bochsrc"
 # Without a command file, the debugger build of Bochs stops at its prompt.
 echo c > "$out/bochs.rc"
 
 # Bochs ignores SIGTERM: timeout(1) follows up with SIGKILL.  --foreground
 # signals Bochs alone (the bochs wrapper execs it), not timeout itself.
 start=$(date +%s%N)
-TERM=dumb timeout --foreground -k 2 "$timeout_s" bochs -q -f "$out/bochsrc" -rc "$out/bochs.rc" \
+TERM=dumb timeout --foreground -k 2 "$timeout_s" $bochs_cmd -q -f "$out/bochsrc" -rc "$out/bochs.rc" \
 	< /dev/null > "$out/bochs.out" 2>&1
 status=$?
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
