@@ -77,7 +77,7 @@ $(USB_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf $(USB_OPTIONS_STAMP) tools/mkusb
 	@echo "  USB     $@ (options: $(USB_OPTIONS))"
 	@tools/mkusb.sh $@ $(EFI_APP) $(BUILD)/guest-embed.elf "$(USB_OPTIONS)"
 
-# make run (tools/run.sh) boots this image under nested KVM when the CPU has VT-x.
+# make run (tools/run.sh) boots this image: nested KVM when the CPU has VT-x, else Bochs 3.1 with OVMF.
 run: $(USB_IMG)
 
 .PHONY: efi usb test-uefi efi-force

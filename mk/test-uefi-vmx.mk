@@ -25,3 +25,10 @@ test-uefi-vmx: $(USB_TEST_IMG)
 	@tests/bochs/uefi-matrix.sh $(USB_TEST_IMG) $(BUILD)/uefi-vmx $(BOCHS31_ROOT)
 
 TEST_SUITES += test-uefi-vmx
+
+# Nested QEMU/KVM where the CPU has VT-x (tests/kvm/run.sh); skipped, and counted so, elsewhere.
+.PHONY: test-kvm
+test-kvm: $(USB_TEST_IMG)
+	@tests/kvm/run.sh $(USB_TEST_IMG) $(BUILD)/kvm
+
+TEST_SUITES += test-kvm
