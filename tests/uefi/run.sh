@@ -41,7 +41,6 @@ ovmf_vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 
 # keyhole's shutdown statuses (hv/runtime/shutdown.h) as QEMU's exit status.
 EXIT_NO_VMX=$(((3 << 1) | 1))
-BUDGET_S=60
 ESP_OFFSET=1M # tools/mkusb.sh puts the partition at sector 2048
 
 [ -f "$img" ] || { echo "run.sh: no image at $img (make usb)" >&2; exit 2; }
@@ -192,9 +191,9 @@ check "big-ram: the self-tests pass" in_log $run '^\[selftest\] [0-9]+ passed, 0
 check "big-ram: QEMU exit status $EXIT_NO_VMX" exited_with $EXIT_NO_VMX
 check "big-ram: no panic" not_in_log $run 'PANIC: '
 
+# Wall time is reported, never asserted: it measures the machine's load, not keyhole.
 total_ms=$((($(date +%s%N) - total_start) / 1000000))
-within_budget() { [ "$total_ms" -lt $((BUDGET_S * 1000)) ]; }
-check "the four runs took $((total_ms / 1000)).$(printf '%03d' $((total_ms % 1000))) s, under $BUDGET_S s" within_budget
+echo "the four runs took $((total_ms / 1000)).$(printf '%03d' $((total_ms % 1000))) s"
 
 echo "serial logs: $out/{boot,bad-guest,bad-options,big-ram}.serial.log"
 if [ "$failed" -ne 0 ]; then
