@@ -24,12 +24,9 @@ u64 cpuid_guest_xcr0_allowed(void)
 /* The guest's XCR0: loaded on this CPU while it runs, since keyhole never touches it (hv/vm/cr.c). */
 static u64 current_xcr0(void)
 {
-	u32 lo, hi;
-
 	if (!(read_cr4() & X86_CR4_OSXSAVE))
 		return X86_XCR0_X87 | X86_XCR0_SSE;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((u64)hi << 32) | lo;
+	return xgetbv(X86_XCR_XFEATURE_ENABLED);
 }
 
 void handle_cpuid(struct vcpu *v)

@@ -31,7 +31,7 @@ void handle_xsetbv(struct vcpu *v)
 		write_cr4(read_cr4() | X86_CR4_OSXSAVE);
 		vmwrite(HOST_CR4, read_cr4());
 	}
-	__asm__ volatile("xsetbv" : : "a"((u32)val), "d"((u32)(val >> 32)), "c"(0));
+	xsetbv(X86_XCR_XFEATURE_ENABLED, val);
 	vcpu_skip_instruction();
 }
 
