@@ -3,13 +3,20 @@
 #
 #   make efi          build/efi/BOOTX64.EFI: the loader, with build/keyhole.elf inside
 #   make usb          build/keyhole-usb.img: GPT, one EFI system partition with
-#                     EFI/BOOT/BOOTX64.EFI, EFI/keyhole/guest.elf and
-#                     EFI/keyhole/options.txt (tools/mkusb.sh; no root needed)
+#                     EFI/BOOT/BOOTX64.EFI, EFI/keyhole/options.txt and the
+#                     guests (tools/mkusb.sh; no root needed)
+#   make usb-linux    build/keyhole-usb-linux.img: Debian's kernel and the
+#                     test initramfs under protect=all (mk/test-linux.mk)
 #   make test-uefi    boot the image in QEMU/OVMF (TCG) and check the serial log
 #                     (tests/uefi/run.sh; output under build/uefi/)
 #
 # Knobs:
 #   USB_OPTIONS       options.txt's command line (default: loglevel=info selftest)
+#   USB_GUESTS        ELF guests to run in turn, each on a module line of its
+#                     own (default: none, and the test guest as
+#                     EFI/keyhole/guest.elf, the file keyhole runs when no
+#                     module line names a guest); guest words go in the ELF's
+#                     own command line only through options.txt
 #
 # The loader is a PE32+ application built the GNU-EFI way: position-
 # independent ELF objects, linked into a shared object with gnu-efi's crt0
@@ -73,9 +80,15 @@ USB_OPTIONS_STAMP := $(EFI_BUILD)/usb-options
 $(USB_OPTIONS_STAMP): efi-force
 	$(call write-if-changed,$(USB_OPTIONS))
 
-$(USB_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf $(USB_OPTIONS_STAMP) tools/mkusb.sh
-	@echo "  USB     $@ (options: $(USB_OPTIONS))"
-	@tools/mkusb.sh $@ $(EFI_APP) $(BUILD)/guest-embed.elf "$(USB_OPTIONS)"
+USB_GUESTS ?=
+USB_GUESTS_STAMP := $(EFI_BUILD)/usb-guests
+$(USB_GUESTS_STAMP): efi-force
+	$(call write-if-changed,$(USB_GUESTS))
+
+$(USB_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf $(USB_GUESTS) $(USB_OPTIONS_STAMP) $(USB_GUESTS_STAMP) tools/mkusb.sh
+	@echo "  USB     $@ (options: $(USB_OPTIONS)$(if $(USB_GUESTS),; guests: $(USB_GUESTS)))"
+	@tools/mkusb.sh $(if $(USB_GUESTS),,-g $(BUILD)/guest-embed.elf) $@ $(EFI_APP) "$(USB_OPTIONS)" \
+		$(foreach g,$(USB_GUESTS),$(g) guest)
 
 # make run (tools/run.sh) boots this image: nested KVM when the CPU has VT-x, else Bochs 3.1 with OVMF.
 run: $(USB_IMG)

@@ -15,7 +15,7 @@ USB_TEST_OPTIONS := loglevel=info diag selftest
 
 $(USB_TEST_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf tools/mkusb.sh mk/test-uefi-vmx.mk
 	@echo "  USB     $@ (options: $(USB_TEST_OPTIONS))"
-	@tools/mkusb.sh $@ $(EFI_APP) $(BUILD)/guest-embed.elf "$(USB_TEST_OPTIONS)"
+	@tools/mkusb.sh -g $(BUILD)/guest-embed.elf $@ $(EFI_APP) "$(USB_TEST_OPTIONS)"
 
 .PHONY: test-uefi-vmx bochs31
 bochs31:

@@ -7,7 +7,9 @@
  *
  *   console.c   COM1 from the first instruction, and the firmware's screen
  *   alloc.c     page allocations, all given back if the loader fails
- *   options.c   keyhole's command line: load options, an options file, or none
+ *   options.c   keyhole's command line and guests: load options, an options file, or none
+ *   optparse.c  the options' grammar (pure: host-tested)
+ *   guests.c    reading the guests' files
  *   file.c      reading a file from the volume BOOTX64.EFI came from
  *   elf.c       checking an ELF image; placing keyhole's, finding its entry
  *   paging.c    the early page tables keyhole starts on
@@ -26,6 +28,8 @@
 #include <efi.h>
 
 #include <keyhole/boot_info.h>
+
+#include "boot/efi/optparse.h"
 
 #define LOADER_TAG "efi"
 
@@ -82,18 +86,32 @@ EFI_STATUS file_read(EFI_FILE_HANDLE root, const char *path, UINT64 max_len, UIN
 
 #define OPTIONS_FILE "\\EFI\\keyhole\\options.txt"
 #define GUEST_FILE_DEFAULT "\\EFI\\keyhole\\guest.elf"
-#define PATH_MAX_LEN 255
+#define PATH_MAX_LEN OPT_PATH_MAX
 
 struct loader_options {
-	char cmdline[BOOT_CMDLINE_MAX]; /* keyhole's command line */
-	const char *source;             /* where it came from, for the log */
-	char guest_path[PATH_MAX_LEN + 1];
-	bool guest_explicit; /* guest= named it: a missing file is an error */
+	struct opt_parsed p; /* keyhole's command line and the guests' module lines */
+	const char *source;  /* where they came from, for the log */
+	bool default_guest;  /* no guest named: modules[0] is GUEST_FILE_DEFAULT, which may be absent */
 	bool guest_none;     /* guest=none: the built-in test guest */
 };
 
-/* Finds keyhole's options (load options, else OPTIONS_FILE, else none) and checks them. */
+/*
+ * Finds keyhole's options (load options, else OPTIONS_FILE, else none),
+ * checks them and settles which guest files to read.
+ */
 EFI_STATUS options_load(EFI_LOADED_IMAGE *li, EFI_FILE_HANDLE root, struct loader_options *o);
+
+/* --- guests.c --------------------------------------------------------------- */
+
+/*
+ * Reads each guest file the options name into memory and describes it in
+ * bi->modules, in order: an ELF guest must be a sound ELF64 x86-64
+ * executable, a `linux` module must carry a bzImage's setup header, and an
+ * `initrd` must follow a `linux` module.  keyhole checks each again when it
+ * runs it; this is so a bad file is named on the screen, before anything
+ * starts.
+ */
+EFI_STATUS guests_load(EFI_FILE_HANDLE root, const struct loader_options *o, struct boot_info *bi);
 
 /* --- elf.c ------------------------------------------------------------------ */
 

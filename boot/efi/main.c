@@ -4,8 +4,9 @@
  *   COM1 and a banner            so a serial cable shows life at once
  *   paging mode check            keyhole's tables are 4-level
  *   boot volume, options         load options, else \EFI\keyhole\options.txt
- *   guest                        the file named by guest=, else the default
- *                                one, else none (keyhole's built-in guest)
+ *   guests                       the files the module lines or guest= name,
+ *                                else the default one, else none (keyhole's
+ *                                built-in guest)
  *   keyhole's image              placed at a 2 MiB boundary
  *   ACPI RSDP, firmware name     from the system table
  *   early page tables            sized to this machine's RAM
@@ -41,39 +42,6 @@ static EFI_STATUS check_paging_mode(void)
 			  "(turn 5-level paging off in the firmware setup)");
 		return EFI_UNSUPPORTED;
 	}
-	return EFI_SUCCESS;
-}
-
-static EFI_STATUS load_guest(EFI_FILE_HANDLE root, const struct loader_options *o, struct boot_info *bi)
-{
-	struct boot_module *m = &bi->modules[0];
-	const char *why;
-	UINT64 pa, len;
-	EFI_STATUS s;
-
-	if (o->guest_none) {
-		con_log("guest: guest=none: keyhole runs its built-in test guest");
-		return EFI_SUCCESS;
-	}
-	s = file_read(root, o->guest_path, KH_GUEST_MEM_MAX, &pa, &len);
-	if (s == EFI_NOT_FOUND && !o->guest_explicit) {
-		con_log("guest: no %s: keyhole runs its built-in test guest", o->guest_path);
-		return EFI_SUCCESS;
-	}
-	if (s == EFI_NOT_FOUND)
-		con_error("guest=%s: no such file on the boot volume", o->guest_path);
-	if (EFI_ERROR(s))
-		return s;
-	why = elf_check((const void *)(uintptr_t)pa, len);
-	if (why) {
-		con_error("guest %s: %s; keyhole runs static ELF64 x86-64 executables", o->guest_path, why);
-		return EFI_LOAD_ERROR;
-	}
-	m->pa = pa;
-	m->len = len;
-	memcpy(m->cmdline, "guest", sizeof("guest"));
-	bi->nr_modules = 1;
-	con_log("guest: %s, %lu bytes at 0x%lx", o->guest_path, (unsigned long)len, (unsigned long)pa);
 	return EFI_SUCCESS;
 }
 
@@ -179,11 +147,11 @@ static EFI_STATUS prepare(struct loader *l, struct boot_info *bi)
 		return s;
 	s = options_load(li, root, &l->opt);
 	if (!EFI_ERROR(s))
-		s = load_guest(root, &l->opt, bi);
+		s = guests_load(root, &l->opt, bi);
 	root->Close(root);
 	if (EFI_ERROR(s))
 		return s;
-	memcpy(bi->cmdline, l->opt.cmdline, sizeof(bi->cmdline));
+	memcpy(bi->cmdline, l->opt.p.cmdline, sizeof(bi->cmdline));
 
 	s = image_load(&l->img);
 	if (EFI_ERROR(s))

@@ -1,21 +1,24 @@
 /*
- * keyhole's command line on the UEFI path: the same words as on the
- * multiboot2 path (README, "Command line"), plus one the loader itself reads:
+ * keyhole's options on the UEFI path: keyhole's command line, in the same
+ * words as on the multiboot2 path (README, "Command line"), and the guests
+ * to run, in the words of multiboot2's module lines (optparse.h has the
+ * grammar: `module PATH WORDS`).  One more word is the loader's own:
  *
- *   guest=PATH   the guest image on the boot volume (default
- *                \EFI\keyhole\guest.elf, and the built-in test guest when
- *                that file is absent); guest=none: the built-in test guest
+ *   guest=PATH   a single ELF guest, the short form of `module PATH guest`;
+ *                guest=none: keyhole's built-in test guest
  *
- * Where the line comes from, first match wins:
+ * Without either, the guest is \EFI\keyhole\guest.elf, and the built-in
+ * test guest when that file is absent.
+ *
+ * Where the options come from, first match wins:
  *   1. the image's load options (a boot entry's optional data, or the UEFI
- *      shell's command line), when they are text;
- *   2. OPTIONS_FILE on the boot volume: ASCII, '#' starts a comment, lines
- *      are joined with spaces;
+ *      shell's command line), when they are text; they are one line, so
+ *      ';' separates the lines there (`protect=all ; module \vmlinuz linux`);
+ *   2. OPTIONS_FILE on the boot volume: ASCII lines, '#' starts a comment;
  *   3. nothing: keyhole's defaults.
  *
- * A line longer than BOOT_CMDLINE_MAX - 1 characters (after blank runs fold
- * into one space) is refused, never cut, as on the multiboot2 path
- * (include/keyhole/boot_info.h): a cut line would drop options silently.
+ * Nothing is cut: a line longer than keyhole takes is refused, as on the
+ * multiboot2 path (include/keyhole/boot_info.h).
  *
  * Load options are not always text: boot managers store data of their own
  * there (EDK II puts a 16-byte GUID in the boot entries it creates).  UCS-2
@@ -27,8 +30,9 @@
 #include "lib/cmdline.h"
 #include "lib/string.h"
 
-#define OPTIONS_FILE_MAX 4096
-#define COMMENT '#'
+#define OPTIONS_TEXT_MAX 8192
+
+static char text[OPTIONS_TEXT_MAX];
 
 static bool is_blank(u32 c)
 {
@@ -40,47 +44,41 @@ static bool is_printable(u32 c)
 	return c >= 0x20 && c <= 0x7e;
 }
 
-/*
- * Appends one character to the line being built, folding blank runs into
- * one space and dropping leading ones.  False when the line is full.
- */
-static bool line_put(char *line, size_t *n, u32 c)
+static bool only_blanks(const char *t, size_t n)
 {
-	if (is_blank(c)) {
-		if (*n == 0 || line[*n - 1] == ' ')
-			return true;
-		c = ' ';
-	}
-	if (*n + 1 >= BOOT_CMDLINE_MAX)
-		return false;
-	line[(*n)++] = (char)c;
-	line[*n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (!is_blank((u8)t[i]))
+			return false;
 	return true;
 }
 
-static void line_trim(char *line, size_t *n)
-{
-	while (*n && line[*n - 1] == ' ')
-		line[--(*n)] = '\0';
-}
-
 /* The UEFI shell passes the program's own name as the first word. */
-static void drop_program_name(char *line)
+static size_t skip_program_name(const char *line, size_t n)
 {
-	size_t w = 0, n = strlen(line);
 	static const char ext[] = ".efi";
-	size_t ext_len = sizeof(ext) - 1;
+	size_t ext_len = sizeof(ext) - 1, s = 0, w;
 
-	while (line[w] && line[w] != ' ')
+	while (s < n && is_blank((u8)line[s]))
+		s++;
+	w = s;
+	while (w < n && !is_blank((u8)line[w]))
 		w++;
-	if (w < ext_len)
-		return;
+	if (w - s < ext_len)
+		return 0;
 	for (size_t i = 0; i < ext_len; i++)
 		if ((line[w - ext_len + i] | 0x20) != ext[i])
-			return;
-	if (line[w] == ' ')
-		w++;
-	memmove(line, line + w, n - w + 1);
+			return 0;
+	return w;
+}
+
+static bool parse(const char *from, const char *t, size_t n, bool semicolons, struct loader_options *o)
+{
+	char why[OPT_ERROR_MAX];
+
+	if (opt_parse(t, n, semicolons, &o->p, why, sizeof(why)))
+		return true;
+	con_error("%s, %s", from, why);
+	return false;
 }
 
 enum from_load_options { LO_NONE, LO_TAKEN, LO_INVALID };
@@ -88,7 +86,7 @@ enum from_load_options { LO_NONE, LO_TAKEN, LO_INVALID };
 static enum from_load_options from_load_options(EFI_LOADED_IMAGE *li, struct loader_options *o)
 {
 	const CHAR16 *u = li->LoadOptions;
-	size_t units = li->LoadOptionsSize / sizeof(CHAR16), len = 0, n = 0;
+	size_t units = li->LoadOptionsSize / sizeof(CHAR16), len = 0, skip;
 	bool terminated = false;
 
 	if (!u || li->LoadOptionsSize == 0)
@@ -111,17 +109,18 @@ static enum from_load_options from_load_options(EFI_LOADED_IMAGE *li, struct loa
 		con_error("load options: character U+%04X at position %zu; keyhole's options are ASCII", u[i], i + 1);
 		return LO_INVALID;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if (!line_put(o->cmdline, &n, u[i])) {
-			con_error("load options: longer than the %d characters keyhole takes; a command line is refused, "
-				  "never cut (shorten it)", BOOT_CMDLINE_MAX - 1);
-			return LO_INVALID;
-		}
+	if (len >= OPTIONS_TEXT_MAX) {
+		con_error("load options: %zu characters; keyhole takes at most %d (put the rest in %s)", len,
+			  OPTIONS_TEXT_MAX - 1, OPTIONS_FILE);
+		return LO_INVALID;
 	}
-	line_trim(o->cmdline, &n);
-	drop_program_name(o->cmdline);
-	if (o->cmdline[0] == '\0')
+	for (size_t i = 0; i < len; i++)
+		text[i] = (char)u[i];
+	skip = skip_program_name(text, len);
+	if (only_blanks(text + skip, len - skip))
 		return LO_NONE;
+	if (!parse("load options", text + skip, len - skip, true, o))
+		return LO_INVALID;
 	o->source = "load options";
 	return LO_TAKEN;
 }
@@ -129,9 +128,7 @@ static enum from_load_options from_load_options(EFI_LOADED_IMAGE *li, struct loa
 static EFI_STATUS from_file(EFI_FILE_HANDLE root, struct loader_options *o)
 {
 	UINT64 pa, len;
-	size_t n = 0, lineno = 1;
-	bool comment = false;
-	EFI_STATUS s = file_read(root, OPTIONS_FILE, OPTIONS_FILE_MAX, &pa, &len);
+	EFI_STATUS s = file_read(root, OPTIONS_FILE, OPTIONS_TEXT_MAX, &pa, &len);
 
 	if (s == EFI_NOT_FOUND) {
 		o->source = "none given: defaults";
@@ -139,55 +136,51 @@ static EFI_STATUS from_file(EFI_FILE_HANDLE root, struct loader_options *o)
 	}
 	if (EFI_ERROR(s))
 		return s;
-	const u8 *text = (const u8 *)(uintptr_t)pa;
-	for (UINT64 i = 0; i < len; i++) {
-		u8 c = text[i];
-
-		if (c == '\n') {
-			lineno++;
-			comment = false;
-		} else if (!is_printable(c) && !is_blank(c)) {
-			con_error("%s, line %zu: byte 0x%02x; keyhole's options are ASCII", OPTIONS_FILE, lineno, c);
-			return EFI_INVALID_PARAMETER;
-		} else if (c == COMMENT) {
-			comment = true;
-		}
-		if (comment)
-			continue;
-		if (!line_put(o->cmdline, &n, c)) {
-			con_error("%s: longer than the %d characters keyhole takes; a command line is refused, never "
-				  "cut (shorten it)", OPTIONS_FILE, BOOT_CMDLINE_MAX - 1);
-			return EFI_INVALID_PARAMETER;
-		}
-	}
-	line_trim(o->cmdline, &n);
+	if (!parse(OPTIONS_FILE, (const char *)(uintptr_t)pa, len, false, o))
+		return EFI_INVALID_PARAMETER;
 	o->source = OPTIONS_FILE;
 	return EFI_SUCCESS;
 }
 
-static EFI_STATUS parse_guest(struct loader_options *o)
+static void add_module(struct loader_options *o, const char *path, size_t len)
+{
+	struct opt_module *m = &o->p.modules[o->p.nr_modules++];
+
+	for (size_t i = 0; i < len; i++)
+		m->path[i] = path[i] == '/' ? '\\' : path[i];
+	m->path[len] = '\0';
+	memcpy(m->cmdline, "guest", sizeof("guest"));
+}
+
+/* guest=: the short form of one module line, or none; without it and without modules, the default file. */
+static EFI_STATUS resolve_guests(struct loader_options *o)
 {
 	size_t len;
-	const char *v = cmdline_value(o->cmdline, "guest", &len);
+	const char *v = cmdline_value(o->p.cmdline, "guest", &len);
 
+	if (v && o->p.nr_modules) {
+		con_error("guest=%.*s and %u module line%s both name guests: keep one (guest= is the short form of "
+			  "one `module PATH guest` line)", (int)len, v, o->p.nr_modules, o->p.nr_modules == 1 ? "" : "s");
+		return EFI_INVALID_PARAMETER;
+	}
+	if (o->p.nr_modules)
+		return EFI_SUCCESS;
 	if (!v) {
-		memcpy(o->guest_path, GUEST_FILE_DEFAULT, sizeof(GUEST_FILE_DEFAULT));
+		add_module(o, GUEST_FILE_DEFAULT, sizeof(GUEST_FILE_DEFAULT) - 1);
+		o->default_guest = true;
 		return EFI_SUCCESS;
 	}
 	if (cmdline_value_is(v, len, "none")) {
 		o->guest_none = true;
 		return EFI_SUCCESS;
 	}
-	if (len > PATH_MAX_LEN || (v[0] != '\\' && v[0] != '/')) {
+	if (len > OPT_PATH_MAX || (v[0] != '\\' && v[0] != '/')) {
 		con_error("guest=%.*s: want a path on the boot volume from its root, at most %d characters "
 			  "(guest=\\EFI\\keyhole\\guest.elf), or guest=none",
-			  (int)len, v, PATH_MAX_LEN);
+			  (int)len, v, OPT_PATH_MAX);
 		return EFI_INVALID_PARAMETER;
 	}
-	for (size_t i = 0; i < len; i++)
-		o->guest_path[i] = v[i] == '/' ? '\\' : v[i];
-	o->guest_path[len] = '\0';
-	o->guest_explicit = true;
+	add_module(o, v, len);
 	return EFI_SUCCESS;
 }
 
@@ -200,7 +193,7 @@ EFI_STATUS options_load(EFI_LOADED_IMAGE *li, EFI_FILE_HANDLE root, struct loade
 	case LO_INVALID:
 		return EFI_INVALID_PARAMETER;
 	case LO_NONE:
-		memset(o->cmdline, 0, sizeof(o->cmdline));
+		memset(&o->p, 0, sizeof(o->p));
 		s = from_file(root, o);
 		break;
 	case LO_TAKEN:
@@ -208,6 +201,6 @@ EFI_STATUS options_load(EFI_LOADED_IMAGE *li, EFI_FILE_HANDLE root, struct loade
 	}
 	if (EFI_ERROR(s))
 		return s;
-	con_log("options (%s): \"%s\"", o->source, o->cmdline);
-	return parse_guest(o);
+	con_log("options (%s): \"%s\"", o->source, o->p.cmdline);
+	return resolve_guests(o);
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Boots keyhole's USB image in QEMU with OVMF (TCG: no VT-x) and checks the
-# serial log, four times:
+# serial log, five times:
 #
 #   boot        the image as built: the loader reads options.txt and the
 #               guest, exits boot services and hands over; keyhole runs its
@@ -14,6 +14,9 @@
 #               to the same end
 #   bad-options an options.txt with a byte that is not ASCII: the loader
 #               names file, line and byte and returns to the firmware
+#   modules     guests named by module lines in options.txt and in load
+#               options, and four ways to name them wrong, each refused by
+#               name (details below)
 #   big-ram     the image as built on 6 GiB: RAM above 4 GiB, so the early
 #               page tables and keyhole's direct map reach past what the
 #               multiboot2 path's fixed tables cover
@@ -176,6 +179,51 @@ check "bad-options: the firmware goes on to its next boot option" in_log $run \
 	'BdsDxe: failed to start .*: Invalid Parameter'
 check "bad-options: keyhole is not started" not_in_log $run '^\[keyhole\] '
 
+# --- modules: guests named by module lines, and the ways to name them wrong ------
+
+# options.txt names two guests and a Linux kernel that is a text file: the
+# loader refuses the kernel by name.  The shell's startup.nsh then starts the
+# loader four times with load options, whose lines ';' separates: an initrd
+# with no kernel, guest= beside a module line, a missing file (each refused by
+# name, back to the shell), and last two guests with their own words, which
+# keyhole takes as modules 0 and 1 in order.
+run=modules
+cp --sparse=always "$img" "$out/$run.img"
+# Long enough to hold a setup header, so the check reads where "HdrS" would be.
+for i in $(seq 40); do echo "This is a text file, not a kernel: line $i."; done > "$out/$run.kernel.txt"
+printf '%s\n' "# two guests and a kernel that is not one" "loglevel=info" \
+	'module \EFI\keyhole\guest.elf guest first' 'module /EFI/keyhole/guest.elf guest second' \
+	'module \EFI\keyhole\kernel.txt linux console=ttyS0' > "$out/$run.options.txt"
+{
+	printf 'fs0:\\EFI\\BOOT\\BOOTX64.EFI loglevel=info ; module \\EFI\\keyhole\\guest.elf initrd\r\n'
+	printf 'fs0:\\EFI\\BOOT\\BOOTX64.EFI guest=\\EFI\\keyhole\\guest.elf ; module \\EFI\\keyhole\\guest.elf\r\n'
+	printf 'fs0:\\EFI\\BOOT\\BOOTX64.EFI module \\EFI\\keyhole\\missing.elf\r\n'
+	printf 'fs0:\\EFI\\BOOT\\BOOTX64.EFI loglevel=info ; module \\EFI\\keyhole\\guest.elf guest one=1 ; '
+	printf 'module \\EFI\\keyhole\\guest.elf guest two=2\r\n'
+} > "$out/$run.startup.nsh"
+mcopy -o -i "$out/$run.img@@$ESP_OFFSET" "$out/$run.options.txt" ::/EFI/keyhole/options.txt &&
+	mcopy -o -i "$out/$run.img@@$ESP_OFFSET" "$out/$run.kernel.txt" ::/EFI/keyhole/kernel.txt &&
+	mcopy -o -i "$out/$run.img@@$ESP_OFFSET" "$out/$run.startup.nsh" ::/startup.nsh ||
+	echo "run.sh: could not prepare $out/$run.img" >&2
+boot $run "$out/$run.img" 256M
+check "modules: options.txt's module lines read in order, '/' taken as '\\'" in_log $run \
+	'^\[efi\] guest: \\EFI\\keyhole\\guest\.elf, [0-9]+ bytes at 0x[0-9a-f]+: "guest first"'
+check "modules: a text file as a linux module: refused as not a bzImage" in_log $run \
+	'^\[efi\] error: guest \\EFI\\keyhole\\kernel\.txt: not a bzImage: no "HdrS" setup header'
+check "modules: an initrd first: refused" in_log $run \
+	'^\[efi\] error: module 0 \(\\EFI\\keyhole\\guest\.elf, line 2\): an initrd with no linux module right before it'
+check "modules: guest= beside a module line: refused" in_log $run \
+	'^\[efi\] error: guest=\\EFI\\keyhole\\guest\.elf and 1 module line both name guests'
+check "modules: a missing file: named" in_log $run \
+	'^\[efi\] error: module 0: \\EFI\\keyhole\\missing\.elf: no such file on the boot volume'
+# uniq: until ExitBootServices each screen line appears twice (log_of).
+returns() { [ "$(log_of $run | uniq | grep -cE '^\[efi\] returning to the firmware: ')" -eq 4 ]; }
+check "modules: each of the four refusals returned to the firmware" returns
+check "modules: the load options' guests reach keyhole as modules 0 and 1, with their words" eval \
+	"in_log $run '^\[keyhole\]   module 0: .*\"guest one=1\"' && in_log $run '^\[keyhole\]   module 1: .*\"guest two=2\"'"
+check "modules: keyhole runs to its end (VT-x not available)" in_log $run '^\[keyhole\] error: VT-x not available'
+check "modules: no panic" not_in_log $run 'PANIC: '
+
 # --- big-ram: memory above 4 GiB ------------------------------------------------
 
 run=big-ram
@@ -193,11 +241,11 @@ check "big-ram: no panic" not_in_log $run 'PANIC: '
 
 # Wall time is reported, never asserted: it measures the machine's load, not keyhole.
 total_ms=$((($(date +%s%N) - total_start) / 1000000))
-echo "the four runs took $((total_ms / 1000)).$(printf '%03d' $((total_ms % 1000))) s"
+echo "the five runs took $((total_ms / 1000)).$(printf '%03d' $((total_ms % 1000))) s"
 
-echo "serial logs: $out/{boot,bad-guest,bad-options,big-ram}.serial.log"
+echo "serial logs: $out/{boot,bad-guest,bad-options,modules,big-ram}.serial.log"
 if [ "$failed" -ne 0 ]; then
-	for r in boot bad-guest bad-options big-ram; do
+	for r in boot bad-guest bad-options modules big-ram; do
 		echo "--- last lines of $out/$r.serial.log:"
 		tr -d '\r' < "$out/$r.serial.log" 2>/dev/null | tail -n 25 | sed '$a\'
 	done
