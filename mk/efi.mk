@@ -7,8 +7,11 @@
 #                     guests (tools/mkusb.sh; no root needed)
 #   make usb-linux    build/keyhole-usb-linux.img: Debian's kernel and the
 #                     test initramfs under protect=all (mk/test-linux.mk)
-#   make test-uefi    boot the image in QEMU/OVMF (TCG) and check the serial log
-#                     (tests/uefi/run.sh; output under build/uefi/)
+#   make test-uefi-qemu  boot the image in QEMU/OVMF (TCG: no VT-x) and check
+#                     the serial log: the loader's options, guests and errors,
+#                     6 GiB (tests/uefi/run.sh; output under build/uefi/)
+#   make test-uefi    that, and the Bochs 3.1 runs through UEFI into VT-x
+#                     (mk/test-uefi-vmx.mk)
 #
 # Knobs:
 #   USB_OPTIONS       options.txt's command line (default: loglevel=info selftest)
@@ -93,11 +96,9 @@ $(USB_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf $(USB_GUESTS) $(USB_OPTIONS_STAM
 # make run (tools/run.sh) boots this image: nested KVM when the CPU has VT-x, else Bochs 3.1 with OVMF.
 run: $(USB_IMG)
 
-.PHONY: efi usb test-uefi efi-force
+.PHONY: efi usb test-uefi-qemu efi-force
 efi: $(EFI_APP)
 usb: $(USB_IMG)
 
-test-uefi: $(USB_IMG)
+test-uefi-qemu: $(USB_IMG)
 	@tests/uefi/run.sh $(USB_IMG) $(BUILD)/uefi
-
-TEST_SUITES += test-uefi

@@ -18,13 +18,14 @@ ADV_CASES := read-far write-outside exec-outside last-page triple-fault string-i
 	cr4-vmxe page-fault hlt hypercall-ranges shutdown-ports scrub-write scrub-check cpl3-hypercalls \
 	xsetbv state-plant state-check spin
 HOSTILE := $(BUILD)/guests/hostile.elf
+# FILE "WORDS" pairs for tools/mkiso.sh and tools/mkusb.sh (the UEFI run, mk/test-uefi-vmx.mk).
+ADV_MODULES = $(foreach c,$(ADV_CASES),$(HOSTILE) "guest case=$(c)") \
+	$(HOSTILE) "guest case=invalid-state kh-invalid-state" \
+	$(HOSTILE) "guest case=plant-leak"
 
 $(ADV_ISO): $(HV_ELF) $(HOSTILE) tools/mkiso.sh mk/test-adversarial.mk
 	@echo "  GRUB    $@"
-	@tools/mkiso.sh $@ $(HV_ELF) "$(ADV_CMDLINE)" \
-		$(foreach c,$(ADV_CASES),$(HOSTILE) "guest case=$(c)") \
-		$(HOSTILE) "guest case=invalid-state kh-invalid-state" \
-		$(HOSTILE) "guest case=plant-leak"
+	@tools/mkiso.sh $@ $(HV_ELF) "$(ADV_CMDLINE)" $(ADV_MODULES)
 
 # The fuzzer in a boot of its own: it asks for the audit after every batch
 # (DIAG_AUDIT) instead of paying for one at each of its 100,000 entries.
@@ -33,6 +34,9 @@ $(ADV_ISO): $(HV_ELF) $(HOSTILE) tools/mkiso.sh mk/test-adversarial.mk
 FUZZ_GUEST_ISO := $(BUILD)/fuzz-guest.iso
 FUZZ_GUEST_SEED ?= 0x5eed
 FUZZ_GUEST_CALLS ?= 100000
+FUZZ_GUEST_CMDLINE := loglevel=info diag testhooks guest_mem=16M
+FUZZ_GUEST_MODULES = $(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS) kh-lapic-timer" \
+	$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS) cpl=3"
 
 # Rebuilt when the seed or the count changes.
 FUZZ_GUEST_STAMP := $(BUILD)/fuzz-guest.args
@@ -41,9 +45,7 @@ $(FUZZ_GUEST_STAMP): hv-force
 
 $(FUZZ_GUEST_ISO): $(HV_ELF) $(BUILD)/guests/fuzz.elf $(FUZZ_GUEST_STAMP) tools/mkiso.sh mk/test-adversarial.mk
 	@echo "  GRUB    $@"
-	@tools/mkiso.sh $@ $(HV_ELF) "loglevel=info diag testhooks guest_mem=16M" \
-		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS) kh-lapic-timer" \
-		$(BUILD)/guests/fuzz.elf "guest seed=$(FUZZ_GUEST_SEED) calls=$(FUZZ_GUEST_CALLS) cpl=3"
+	@tools/mkiso.sh $@ $(HV_ELF) "$(FUZZ_GUEST_CMDLINE)" $(FUZZ_GUEST_MODULES)
 
 .PHONY: test-adversarial test-fuzz-guest
 test-adversarial: $(ADV_ISO)

@@ -11,8 +11,8 @@
 #include "boot/efi/loader.h"
 #include "lib/string.h"
 
-/* The loader makes a handful of allocations: image, guest, tables, map buffers. */
-#define ALLOCS_MAX 16
+/* The loader's allocations: the image, the files it reads, the tables, the map buffers. */
+#define ALLOCS_MAX (BOOT_MODULES_MAX + 16) /* a file per guest, the options file, the image, the page tables */
 
 static struct {
 	EFI_PHYSICAL_ADDRESS base;

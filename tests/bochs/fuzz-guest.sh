@@ -11,7 +11,7 @@ iso=${1:?usage: fuzz-guest.sh ISO [OUTDIR]}
 out=${2:-build/fuzz-guest}
 BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-300}
 . "$(dirname "$0")/lib.sh"
-grep -E 'fuzz:' "$serial" | tr -d '\r' | sed 's/^/  /'
+serial_text | grep -E 'fuzz:' | sed 's/^/  /'
 
 guest_pass=$(serial_text | grep -cE '^\[guest[01]\] PASS: ')
 guest_fail=$(serial_text | grep -cE '^\[guest[01]\] FAIL: ')

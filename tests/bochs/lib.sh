@@ -31,6 +31,10 @@ rm -f "$serial" "$log" "$out/bochs.out"
 
 sed -e "s|@ISO@|$iso|" -e "s|@SERIAL@|$serial|" -e "s|@LOG@|$log|" \
 	-e "s|@BXSHARE@|$bxshare|" -e "s|@MODEL@|$model|" -e "s|@CPUS@|$cpus|" "$rc_in" > "$out/bochsrc"
+# Bochs locks a disk image with IMAGE.lock and leaves the lock behind when
+# the timeout kills it; the next run would refuse the image ("image locked").
+# Runs of one image never overlap here, so a lock left now is a dead one.
+rm -f "$iso.lock"
 # Without a command file, the debugger build of Bochs stops at its prompt.
 echo c > "$out/bochs.rc"
 
@@ -41,6 +45,7 @@ TERM=dumb timeout --foreground -k 2 "$timeout_s" $bochs_cmd -q -f "$out/bochsrc"
 	< /dev/null > "$out/bochs.out" 2>&1
 status=$?
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+rm -f "$iso.lock"
 
 # How the run ended: timeout(1) exits 124 (137 after SIGKILL) when it stopped
 # Bochs; otherwise Bochs's last panic line says why it quit.
@@ -57,7 +62,8 @@ printf 'bochs ran %d.%03d s, ended by: %s\n' $((elapsed_ms / 1000)) $((elapsed_m
 . "$here/../lib/check.sh"
 
 # The serial log has CR LF line ends, and GRUB leaves a CR before our first line.
-serial_text() { tr -d '\r' < "$serial" 2>/dev/null; }
+# OVMF's console output holds NUL bytes, which would make grep call the log binary.
+serial_text() { tr -d '\r\000' < "$serial" 2>/dev/null; }
 in_serial() { serial_text | grep -Eq -- "$1"; }
 not_in_serial() { ! serial_text | grep -Eq -- "$1"; }
 ended_by_shutdown() { ! $timed_out && [ "$ending" = "$shutdown_marker" ]; }
