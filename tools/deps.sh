@@ -10,8 +10,8 @@ PACKAGES=(
 	gnu-efi                                           # BOOTX64.EFI
 	qemu-system-x86 ovmf                              # the UEFI path
 	bochs bochsbios vgabios bochs-term                # VT-x with EPT, emulated
-	grub-pc-bin grub-common xorriso mtools dosfstools # the ISO and USB images
-	fdisk                                             # sfdisk: the USB image's GPT
+	grub-pc-bin grub-common xorriso mtools dosfstools # the ISO, USB and disk images
+	fdisk                                             # sfdisk: the USB image's GPT, the disk image's MBR
 	newlib-source                                     # the test guest's C library
 	clang                                             # libFuzzer
 	cpio                                              # the Linux guest's initramfs (make test-linux)
