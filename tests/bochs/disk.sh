@@ -20,12 +20,8 @@ set -u
 iso=${1:?usage: disk.sh IMAGE [OUTDIR]}
 out=${2:-build/disk}
 BOCHS_RC_IN=$(cd "$(dirname "$0")" && pwd)/bochsrc-disk.in
-# Bochs locks a disk image with IMAGE.lock while it runs and, killed by the
-# timeout, leaves the lock behind, and the next run could not open the image.
-# One Bochs at a time boots this image: a lock here is a dead run's.
-rm -f "$iso.lock"
+# (lib.sh clears a dead run's IMAGE.lock.)
 . "$(dirname "$0")/lib.sh"
-rm -f "$iso.lock"
 
 in_log() { grep -aEq -- "$1" "$log"; }
 # GRUB's own messages are the lines not behind a [tag] (keyhole's, the guest's).
