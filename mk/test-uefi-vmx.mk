@@ -68,9 +68,11 @@ test-uefi:
 
 TEST_SUITES += test-uefi
 
-# Nested QEMU/KVM where the CPU has VT-x (tests/kvm/run.sh); skipped, and counted so, elsewhere.
+
+# Nested QEMU/KVM where the CPU has VT-x (tests/kvm/run.sh): the test guest, the hostile suite and Linux,
+# from the same images as the Bochs UEFI runs; skipped, and counted so, elsewhere.
 .PHONY: test-kvm
-test-kvm: $(USB_TEST_IMG)
-	@tests/kvm/run.sh $(USB_TEST_IMG) $(BUILD)/kvm
+test-kvm: $(USB_TEST_IMG) $(ADV_USB) $(LINUX_USB_TEST)
+	@tests/kvm/run.sh $(BUILD)/kvm $(USB_TEST_IMG) $(ADV_USB) $(LINUX_USB_TEST)
 
 TEST_SUITES += test-kvm
