@@ -44,7 +44,22 @@ $(LINUX_ISO): $(HV_ELF) $(HV_GUEST_MODULE) $(LINUX_DIR)/bzImage $(LINUX_DIR)/ini
 		$(LINUX_DIR)/initrd.cpio.gz "initrd" \
 		$(HV_GUEST_MODULE) "guest"
 
-.PHONY: test-linux
+# make usb-linux: a USB stick that boots Debian's kernel with the test
+# initramfs under protect=all through UEFI, then the test guest (README,
+# "Linux guests"); make test-uefi runs the same with audit=entry and diag.
+LINUX_USB := $(BUILD)/keyhole-usb-linux.img
+LINUX_USB_OPTIONS := loglevel=info protect=all guest_mem=$(LINUX_GUEST_MEM)M
+$(LINUX_USB): $(EFI_APP) $(LINUX_DIR)/bzImage $(LINUX_DIR)/initrd.cpio.gz $(LINUX_STAMP) $(HV_GUEST_MODULE) \
+		tools/mkusb.sh mk/test-linux.mk
+	@echo "  USB     $@ (options: $(LINUX_USB_OPTIONS))"
+	@tools/mkusb.sh $@ $(EFI_APP) "$(LINUX_USB_OPTIONS)" \
+		$(LINUX_DIR)/bzImage "linux $(LINUX_CMDLINE) keyhole.mem=$(LINUX_GUEST_MEM)" \
+		$(LINUX_DIR)/initrd.cpio.gz "initrd" \
+		$(HV_GUEST_MODULE) "guest"
+
+.PHONY: test-linux usb-linux
+usb-linux: $(LINUX_USB)
+
 test-linux: $(LINUX_ISO)
 	@tests/bochs/linux.sh $(LINUX_ISO) $(BUILD)/linux-run
 
