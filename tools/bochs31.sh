@@ -7,7 +7,7 @@
 # 3.1 needs unstable's glibc, so it runs through unstable's loader; every
 # other library comes from Debian 12 (the bochs package of `make deps`).
 #
-#   tools/bochs31.sh setup ROOT     download and unpack once; prints the version
+#   tools/bochs31.sh setup ROOT     download and unpack once, fix its IDIV r64 (below); prints the version
 #   tools/bochs31.sh run ROOT ARGS  run bochs-bin with ARGS
 #   tools/bochs31.sh check ROOT     exit 0 if it is there and runs
 #
@@ -36,11 +36,55 @@ exec_bochs() {
 
 works() { [ -x "$bin" ] && run_bochs --help 2>&1 | grep -q 'Bochs x86 Emulator'; }
 
+# Debian's bochs-bin 3.1+dfsg-1 gets IDIV r/m64 wrong: its long_idiv() (bochs/cpu/wide_int.cc)
+# never stores the dividend's low half into the temp it hands long_div(), so every 64-bit IDIV
+# returns a stale stack word divided by the divisor, and Linux dies at its first clocksource
+# (docs/linux-bochs31.md).  setup writes tools/bochs31-long_idiv.S over it, once: only over
+# those exact 144 bytes, into a copy that then replaces bochs-bin (a running Bochs keeps the old).
+idiv_broken=331a8c49868719b1f8711de62099e73fbfe9b946b838db59d758ca24274753be
+idiv_fixed=23591621bb33a3032cb052e9994ce897fdf621531a94423e1533d09e09e282db
+fix_idiv() {
+	local syms addr div sum tmp
+	syms=$(nm -D --defined-only "$bin" 2>/dev/null)
+	sym() { sed -n "s/^\([0-9a-f]*\) T $1\$/\1/p" <<<"$syms"; }
+	addr=$(sym _Z9long_idivP7Bit128sPlPKS_l) div=$(sym _Z8long_divP7Bit128uPmPKS_m)
+	if [ -z "$addr" ] || [ -z "$div" ]; then
+		echo "bochs31: warning: no long_idiv/long_div symbols in bochs-bin: IDIV r64 left as it is"
+		return 0
+	fi
+	# In this PIE the text's file offset is its address; the checksum proves it.
+	sum=$(tail -c +$((0x$addr + 1)) "$bin" | head -c 144 | sha256sum | cut -d' ' -f1)
+	case $sum in
+	"$idiv_fixed") return 0 ;;
+	"$idiv_broken") ;;
+	*)
+		echo "bochs31: warning: bochs-bin's long_idiv is not the known broken one (sha256 $sum): left as it is (docs/linux-bochs31.md)"
+		return 0 ;;
+	esac
+	tmp=$(mktemp -d)
+	if as -o "$tmp/f.o" "$(dirname "$0")/bochs31-long_idiv.S" &&
+		ld -o "$tmp/f.elf" -Ttext="0x$addr" --defsym=long_div="0x$div" -e long_idiv "$tmp/f.o" &&
+		objcopy -O binary -j .text "$tmp/f.elf" "$tmp/f.bin" && [ "$(stat -c %s "$tmp/f.bin")" -le 144 ]; then
+		while [ "$(stat -c %s "$tmp/f.bin")" -lt 144 ]; do printf '\x90' >> "$tmp/f.bin"; done
+		cp -p "$bin" "$bin.fix" &&
+			dd if="$tmp/f.bin" of="$bin.fix" bs=1 seek=$((0x$addr)) conv=notrunc status=none &&
+			sum=$(tail -c +$((0x$addr + 1)) "$bin.fix" | head -c 144 | sha256sum | cut -d' ' -f1)
+	fi
+	rm -rf "$tmp"
+	if [ "$sum" = "$idiv_fixed" ] && mv -f "$bin.fix" "$bin"; then
+		echo "bochs31: IDIV r64 fixed in bochs-bin (long_idiv at 0x$addr; docs/linux-bochs31.md)"
+	else
+		rm -f "$bin.fix"
+		echo "bochs31: warning: could not fix IDIV r64 in bochs-bin: Linux guests will not boot (docs/linux-bochs31.md)"
+	fi
+}
+
 case $cmd in
 check) works ;;
 run) exec_bochs "$@" ;;
 setup)
 	if works; then
+		fix_idiv
 		exit 0
 	fi
 	apt=$root/apt
@@ -72,6 +116,7 @@ setup)
 		exit 1
 	fi
 	echo "bochs31: $(run_bochs --help 2>&1 | grep -m 1 'Bochs x86 Emulator') ($(ls "$apt"/debs | grep -m 1 '^bochs_'))"
+	fix_idiv
 	;;
 *) echo "usage: bochs31.sh setup|run|check ROOT [ARGS]" >&2; exit 2 ;;
 esac
