@@ -24,6 +24,9 @@ if ! "$here/../../tools/bochs31.sh" check "$root"; then
 	exit 0
 fi
 
+# Which Bochs this is: make deps takes whatever Debian unstable has.
+echo "Bochs: $("$here/../../tools/bochs31.sh" run "$root" --help 2>&1 | grep -m 1 -o 'Bochs x86 Emulator [^ ]*')" \
+	"($(ls "$root/apt/debs" 2>/dev/null | grep -m 1 '^bochs_' || echo 'package unknown'))"
 total_p=0 total_f=0 rows=()
 for r in $runs; do
 	model=${r%%:*} expect=${r#*:}
