@@ -10,6 +10,11 @@
 #   tools/bochs31.sh setup ROOT     download and unpack once, fix its IDIV r64 (below); prints the version
 #   tools/bochs31.sh run ROOT ARGS  run bochs-bin with ARGS
 #   tools/bochs31.sh check ROOT     exit 0 if it is there and runs
+#   tools/bochs31.sh suite ROOT WHAT N
+#                                   for a suite of N runs: print the version
+#                                   and exit 0, or print that WHAT is skipped
+#                                   with the closing line "0 passed, 0 failed,
+#                                   N skipped" and exit 1
 #
 # A failure says why in one line; the Bochs 3.1 suites then report themselves skipped.
 set -u
@@ -81,6 +86,17 @@ fix_idiv() {
 
 case $cmd in
 check) works ;;
+suite)
+	what=${1:?usage: bochs31.sh suite ROOT WHAT N} n=${2:?usage: bochs31.sh suite ROOT WHAT N}
+	if ! works; then
+		echo "Bochs 3.1 is not available under $root (make deps says why): $what is skipped"
+		echo "0 passed, 0 failed, $n skipped"
+		exit 1
+	fi
+	# Which Bochs this is: make deps takes whatever Debian unstable has.
+	echo "Bochs: $(run_bochs --help 2>&1 | grep -m 1 -o 'Bochs x86 Emulator [^ ]*')" \
+		"($(ls "$root/apt/debs" 2>/dev/null | grep -m 1 '^bochs_' || echo 'package unknown'))"
+	;;
 run) exec_bochs "$@" ;;
 setup)
 	if works; then

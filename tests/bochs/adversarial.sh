@@ -76,12 +76,7 @@ only_audit_panic() { ! serial_text | grep -E '^\[keyhole\] PANIC: ' | grep -vq '
 check "no other panic" only_audit_panic
 check "ended through the shutdown port" ended_by_shutdown
 
-guest_pass=$(serial_text | grep -cE '^\[guest[0-9]+\] PASS: ')
-guest_fail=$(serial_text | grep -cE '^\[guest[0-9]+\] FAIL: ')
-serial_text | grep -E '^\[guest[0-9]+\] FAIL: ' | sed 's/^/  /'
-echo "in-guest checks: $guest_pass passed, $guest_fail failed"
+count_guest_lines
 passed=$((passed + guest_pass))
 failed=$((failed + guest_fail))
-echo "serial log: $serial"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -62,10 +62,7 @@ check "keyhole's command line is grub.cfg's multiboot2 line" cmdline_from_disk
 check "the guest module from the partition, named guest" in_serial '^\[keyhole\]   module 0: \[0x[0-9a-f]+, 0x[0-9a-f]+\) [0-9]+ KiB "guest"$'
 
 # The test guest ran to the end, and keyhole ended the machine.
-guest_pass=$(serial_text | grep -cE '^\[guest[0-9]+\] PASS: ')
-guest_fail=$(serial_text | grep -cE '^\[guest[0-9]+\] FAIL: ')
-echo "in-guest tests: $guest_pass passed, $guest_fail failed"
-serial_text | grep -E '^\[guest[0-9]+\] FAIL: ' | sed 's/^/  /'
+count_guest_lines
 check "the test guest's summary: N passed, 0 failed, at least 25" guest_summary_ok
 check "guest0 exited with status 0" in_serial '^\[keyhole\] guest0: exited with status 0 after'
 check "no hypervisor errors" not_in_serial '^\[keyhole\] error: '
@@ -74,11 +71,4 @@ check "ended through the shutdown port" ended_by_shutdown
 passed=$((passed + guest_pass))
 failed=$((failed + guest_fail))
 
-echo "serial log: $serial"
-if [ "$failed" -ne 0 ]; then
-	echo "--- last lines of $serial:"
-	serial_text | tail -n 30 | sed '$a\'
-	echo "--- (Bochs's own log: $log)"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -95,3 +95,24 @@ in_serial() { serial_text | grep -Eq -- "$1"; }
 not_in_serial() { ! serial_text | grep -Eq -- "$1"; }
 ended_by_shutdown() { ! $timed_out && [ "$ending" = "$shutdown_marker" ]; }
 
+# The guests' own PASS/FAIL lines: counted into guest_pass / guest_fail
+# (each counts in the closing line), the failed ones shown.
+count_guest_lines() {
+	guest_pass=$(serial_text | grep -cE '^\[guest[0-9]+\] PASS: ')
+	guest_fail=$(serial_text | grep -cE '^\[guest[0-9]+\] FAIL: ')
+	echo "in-guest checks: $guest_pass passed, $guest_fail failed"
+	serial_text | grep -E '^\[guest[0-9]+\] FAIL: ' | sed 's/^/  /'
+}
+
+# The harness's end: the serial log's last lines when a check failed, then
+# the closing line; the exit status says whether all passed.
+finish() {
+	echo "serial log: $serial"
+	if [ "$failed" -ne 0 ]; then
+		echo "--- last lines of $serial:"
+		serial_text | tail -n "${1:-30}" | sed '$a\'
+		echo "--- (the emulator's own log: $log)"
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}

@@ -72,10 +72,4 @@ check "ended through the shutdown port" ended_by_shutdown
 passed=$((passed + guest_pass + probe_pass))
 failed=$((failed + guest_fail + probe_fail))
 
-echo "serial log: $serial"
-if [ "$failed" -ne 0 ]; then
-	echo "--- last lines of $serial:"
-	serial_text | tail -n 40 | sed '$a\'
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish 40

@@ -50,10 +50,7 @@ check "invariant 5: the fault handler names the protected frame" in_serial \
 	'^\[keyhole\] access to protected frame 0x[0-9a-f]+ via direct map at 0x[0-9a-f]+ \(read of 0x[0-9a-f]+\)'
 
 # The guest's own tests: each PASS/FAIL line counts in the closing line.
-guest_pass=$(serial_text | grep -cE '^\[guest[0-9]+\] PASS: ')
-guest_fail=$(serial_text | grep -cE '^\[guest[0-9]+\] FAIL: ')
-echo "in-guest tests: $guest_pass passed, $guest_fail failed"
-serial_text | grep -E '^\[guest[0-9]+\] FAIL: ' | sed 's/^/  /'
+count_guest_lines
 check "in-guest summary matches its PASS/FAIL lines, at least 25 tests, none failed" guest_summary_ok
 check "guest0 exited with status 0" in_serial '^\[keyhole\] guest0: exited with status 0 after'
 check "run summary: every guest exited with status 0" in_serial '^\[keyhole\] keyhole: ([0-9]+) guests run, \1 exited with status 0, 0 did not'
@@ -63,11 +60,4 @@ check "ended through the shutdown port" ended_by_shutdown
 passed=$((passed + guest_pass + self_pass))
 failed=$((failed + guest_fail + self_fail))
 
-echo "serial log: $serial"
-if [ "$failed" -ne 0 ]; then
-	echo "--- last lines of $serial:"
-	serial_text | tail -n 30 | sed '$a\'
-	echo "--- (Bochs's own log: $log)"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
