@@ -78,6 +78,7 @@ $(BUILD)/unit/keyhole-unit-san: $(HOSTED_SRCS) $(UNIT_SRCS) $(ALL_HDRS)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $(HOSTED_SRCS) $(UNIT_SRCS)
 
+TEST_IMAGES += $(BUILD)/unit/keyhole-unit $(BUILD)/unit/keyhole-unit-san
 unit-plain: $(BUILD)/unit/keyhole-unit
 	@$(BUILD)/unit/keyhole-unit
 
@@ -88,8 +89,16 @@ unit: $(BUILD)/unit/keyhole-unit $(BUILD)/unit/keyhole-unit-san
 	@tools/run-suites.sh unit unit-plain "$(MAKE) -s --no-print-directory unit-plain" \
 		unit-san "$(MAKE) -s --no-print-directory unit-san"
 
+# make test builds everything the suites use first, then runs TEST_JOBS
+# suites at once (one per core: each emulator is a single thread), the
+# longest first so that the rest fill the other cores around them.
+TEST_JOBS ?= $(shell nproc)
+TEST_LONGEST := test-uefi-linux test-uefi-vmx test-linux test-uefi-hostile
+TEST_ORDER = $(filter $(TEST_LONGEST),$(TEST_SUITES)) $(filter-out $(TEST_LONGEST),$(TEST_SUITES))
 test: deps
-	@tools/run-suites.sh "make test" $(foreach t,$(TEST_SUITES),$(t) "$(MAKE) -s --no-print-directory $(t)")
+	@$(MAKE) -s --no-print-directory $(TEST_IMAGES)
+	@SUITE_JOBS=$(TEST_JOBS) tools/run-suites.sh "make test" \
+		$(foreach t,$(TEST_ORDER),$(t) "$(MAKE) -s --no-print-directory $(t)")
 
 clean:
 	rm -rf $(BUILD)

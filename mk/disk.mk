@@ -29,6 +29,7 @@ $(DISK_IMG): $(BUILD)/keyhole.elf $(BUILD)/guest.elf $(DISK_CMDLINE_STAMP) tools
 .PHONY: disk test-disk disk-force
 disk: $(DISK_IMG)
 
+TEST_IMAGES += $(DISK_IMG)
 test-disk: $(DISK_IMG)
 	@tests/bochs/disk.sh $(DISK_IMG) $(BUILD)/disk
 

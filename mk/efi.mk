@@ -100,5 +100,6 @@ run: $(USB_IMG)
 efi: $(EFI_APP)
 usb: $(USB_IMG)
 
+TEST_IMAGES += $(USB_IMG)
 test-uefi-qemu: $(USB_IMG)
 	@tests/uefi/run.sh $(USB_IMG) $(BUILD)/uefi

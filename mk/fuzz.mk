@@ -24,6 +24,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON_SRCS) $(ALL_HDRS)
 fuzz: deps $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+TEST_IMAGES += $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 

@@ -102,6 +102,7 @@ $(HV_ISO): $(HV_ELF) $(HV_CMDLINE_STAMP) $(HV_GUEST_MODULE)
 hv: $(HV_ELF)
 iso: $(HV_ISO)
 
+TEST_IMAGES += $(HV_ISO)
 test-bochs: $(HV_ISO)
 	@tests/bochs/run.sh $(HV_ISO) $(BUILD)/bochs
 

@@ -48,6 +48,7 @@ $(FUZZ_GUEST_ISO): $(HV_ELF) $(BUILD)/guests/fuzz.elf $(FUZZ_GUEST_STAMP) tools/
 	@tools/mkiso.sh $@ $(HV_ELF) "$(FUZZ_GUEST_CMDLINE)" $(FUZZ_GUEST_MODULES)
 
 .PHONY: test-adversarial test-fuzz-guest
+TEST_IMAGES += $(ADV_ISO) $(FUZZ_GUEST_ISO)
 test-adversarial: $(ADV_ISO)
 	@tests/bochs/adversarial.sh $(ADV_ISO) $(BUILD)/adversarial
 

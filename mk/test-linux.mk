@@ -60,6 +60,7 @@ $(LINUX_USB): $(EFI_APP) $(LINUX_DIR)/bzImage $(LINUX_DIR)/initrd.cpio.gz $(LINU
 .PHONY: test-linux usb-linux
 usb-linux: $(LINUX_USB)
 
+TEST_IMAGES += $(LINUX_ISO)
 test-linux: $(LINUX_ISO)
 	@tests/bochs/linux.sh $(LINUX_ISO) $(BUILD)/linux-run
 

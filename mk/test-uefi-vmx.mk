@@ -27,6 +27,7 @@ $(USB_TEST_IMG): $(EFI_APP) $(BUILD)/guest-embed.elf tools/mkusb.sh mk/test-uefi
 bochs31:
 	@tools/bochs31.sh setup $(BOCHS31_ROOT) || true
 
+TEST_IMAGES += $(USB_TEST_IMG) $(ADV_USB) $(FUZZ_GUEST_USB) $(LINUX_USB_TEST)
 test-uefi-vmx: $(USB_TEST_IMG)
 	@tests/bochs/uefi-matrix.sh $(USB_TEST_IMG) $(BUILD)/uefi-vmx $(BOCHS31_ROOT)
 
@@ -64,9 +65,11 @@ test-uefi-linux: $(LINUX_USB_TEST)
 
 UEFI_SUITES := test-uefi-qemu test-uefi-vmx test-uefi-hostile test-uefi-linux
 test-uefi:
-	@tools/run-suites.sh "make test-uefi" $(foreach t,$(UEFI_SUITES),$(t) "$(MAKE) -s --no-print-directory $(t)")
+	@SUITE_JOBS=1 tools/run-suites.sh "make test-uefi" \
+		$(foreach t,$(UEFI_SUITES),$(t) "$(MAKE) -s --no-print-directory $(t)")
 
-TEST_SUITES += test-uefi
+# make test runs them one by one, beside the others (TEST_JOBS).
+TEST_SUITES += $(UEFI_SUITES)
 
 
 # Nested QEMU/KVM where the CPU has VT-x (tests/kvm/run.sh): the test guest, the hostile suite and Linux,
