@@ -142,6 +142,19 @@ int hostmm_init(unsigned int n, const struct hostmm_section *image, unsigned int
 	return 0;
 }
 
+int hostmm_add_cpu(unsigned int cpu)
+{
+	int r;
+
+	if (cpu != ncpus || cpu >= MAX_CPUS)
+		return -EINVAL;
+	r = build_cpu_root(cpu);
+	if (r)
+		return r;
+	ncpus = cpu + 1;
+	return 0;
+}
+
 void hostmm_activate(unsigned int cpu)
 {
 	arch_load_root(cpu_pt[cpu].root_pa);
