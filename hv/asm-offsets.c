@@ -6,6 +6,7 @@
  * offset or encoding is typed twice.
  */
 #include <keyhole/types.h>
+#include "hv/cpu/ap_boot.h"
 #include "hv/cpu/desc.h"
 #include "hv/vmx/vcpu_regs.h"
 #include "hv/vmx/vmcs.h"
@@ -34,6 +35,17 @@ void asm_offsets(void)
 	OFFSET(VCPU_R15, vcpu_regs, r15);
 	OFFSET(VCPU_CR2, vcpu_regs, cr2);
 	DEFINE(VMCS_HOST_RSP, HOST_RSP);
+
+	/* hv/cpu/ap_boot.S */
+	OFFSET(APB_GDT_LIMIT, ap_boot_params, gdt_limit);
+	OFFSET(APB_FAR32_OFF, ap_boot_params, far32_off);
+	OFFSET(APB_FAR64_OFF, ap_boot_params, far64_off);
+	OFFSET(APB_CR3, ap_boot_params, cr3);
+	OFFSET(APB_CR0, ap_boot_params, cr0);
+	OFFSET(APB_EFER, ap_boot_params, efer);
+	OFFSET(APB_ENTRY, ap_boot_params, entry);
+	OFFSET(APB_STACK, ap_boot_params, stack);
+	OFFSET(APB_CPU, ap_boot_params, cpu);
 
 	/* hv/cpu/trap_entry.S */
 	OFFSET(TF_RAX, trap_frame, rax);

@@ -138,16 +138,16 @@ static bool probe_free(u64 f)
 
 /*
  * The first run of n free frames that starts at a multiple of align, at or
- * after frame from; NO_RUN if there is none.  First fit with a skip: when
+ * after frame from and ending at or before frame end; NO_RUN if there is none.  First fit with a skip: when
  * frame f + i of the candidate at f is in use, no candidate that starts at or
  * before f + i can hold n free frames, so the next one is the first aligned
  * frame after f + i.  Candidates only move forward past every frame read, so
  * a call reads each table entry at most once: a failing request costs one
  * pass over the table, not (frames x n) as re-scanning from every start did.
  */
-static u64 find_run(u64 from, u64 n, u64 align)
+static u64 find_run(u64 from, u64 end, u64 n, u64 align)
 {
-	for (u64 f = ALIGN_UP(from, align); f + n <= nframes;) {
+	for (u64 f = ALIGN_UP(from, align); f + n <= end;) {
 		u64 i = 0;
 
 		while (i < n && probe_free(f + i))
@@ -164,21 +164,15 @@ int frames_alloc(u64 n, u16 owner, mfn_t *out)
 	return frames_alloc_aligned(n, 1, owner, out);
 }
 
-int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
+static bool alloc_args_ok(u64 n, u64 align, u16 owner)
 {
-	if (n == 0 || align == 0 || (align & (align - 1)) || owner == FRAME_FREE || owner == FRAME_RESERVED ||
-	    owner >= FRAME_GUEST0 + FRAME_MAX_GUESTS)
-		return -EINVAL;
-	/* More than the machine has is a request that does not fit, like any other. */
-	if (n > nfree)
-		return -ENOMEM;
+	return n != 0 && align != 0 && !(align & (align - 1)) && owner != FRAME_FREE && owner != FRAME_RESERVED &&
+	       owner < FRAME_GUEST0 + FRAME_MAX_GUESTS;
+}
 
-	/* Next-fit: from the cursor to the end, then from 0. */
-	u64 f = find_run(cursor, n, align);
-	if (f == NO_RUN)
-		f = find_run(0, n, align);
-	if (f == NO_RUN)
-		return -ENOMEM;
+/* Hands out the run at f: zeroed, owned. */
+static void take_run(u64 f, u64 n, u16 owner)
+{
 	for (u64 i = f; i < f + n; i++) {
 		if (!(ft[i].flags & F_CLEAN))
 			memset(phys_to_virt(i << PAGE_SHIFT), 0, PAGE_SIZE);
@@ -186,7 +180,36 @@ int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
 		ft[i].flags &= ~F_CLEAN;
 	}
 	nfree -= n;
+}
+
+int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
+{
+	if (!alloc_args_ok(n, align, owner))
+		return -EINVAL;
+	/* More than the machine has is a request that does not fit, like any other. */
+	if (n > nfree)
+		return -ENOMEM;
+
+	/* Next-fit: from the cursor to the end, then from 0. */
+	u64 f = find_run(cursor, nframes, n, align);
+	if (f == NO_RUN)
+		f = find_run(0, nframes, n, align);
+	if (f == NO_RUN)
+		return -ENOMEM;
+	take_run(f, n, owner);
 	cursor = f + n;
+	*out = _mfn(f);
+	return 0;
+}
+
+int frames_alloc_below(u64 n, u64 limit_pa, u16 owner, mfn_t *out)
+{
+	if (!alloc_args_ok(n, 1, owner))
+		return -EINVAL;
+	u64 f = find_run(0, MIN(nframes, limit_pa >> PAGE_SHIFT), n, 1);
+	if (f == NO_RUN)
+		return -ENOMEM;
+	take_run(f, n, owner); /* the cursor stays: next-fit goes on where it was */
 	*out = _mfn(f);
 	return 0;
 }

@@ -48,6 +48,12 @@ int frames_alloc(u64 n, u16 owner, mfn_t *out);
  * of two).  Success or failure, it reads each frame-table entry at most twice.
  */
 int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out);
+/*
+ * n contiguous zeroed frames that end at or below physical address limit_pa,
+ * the lowest such run: what real-mode code needs (an AP's start-up page lies
+ * below 1 MiB, SDM Vol. 3A 9.4.4).  -EINVAL, -ENOMEM.
+ */
+int frames_alloc_below(u64 n, u64 limit_pa, u16 owner, mfn_t *out);
 /* The longest run of free frames, at any alignment: what a failed request could have had. */
 u64 frames_largest_free_run(void);
 /*

@@ -49,9 +49,11 @@ static unsigned int host_prot(u64 e)
 
 /*
  * One INVLPG per leaf removed or changed: it drops the whole TLB entry, large
- * or small.  Only this CPU is flushed; with more than one CPU running, a
- * change to the shared tables needs a shootdown here (off the hot path: the
- * fixmap, the hot path, is per-CPU).
+ * or small.  Only this CPU is flushed.  Other CPUs now run on these tables
+ * (hv/platform/smp.c) but only in keyhole's idle loop, touching no guest
+ * frame; the shootdown a change to the shared tables needs once they do
+ * more is issue #13's next step (off the hot path: the fixmap, the hot
+ * path, is per-CPU).
  */
 static void host_flush(struct pt *pt, u64 va, int level)
 {
@@ -139,6 +141,19 @@ int hostmm_init(unsigned int n, const struct hostmm_section *image, unsigned int
 		return r;
 	}
 	ncpus = n;
+	return 0;
+}
+
+int hostmm_add_cpu(unsigned int cpu)
+{
+	int r;
+
+	if (cpu != ncpus || cpu >= MAX_CPUS)
+		return -EINVAL;
+	r = build_cpu_root(cpu);
+	if (r)
+		return r;
+	ncpus = cpu + 1;
 	return 0;
 }
 

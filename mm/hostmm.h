@@ -34,6 +34,12 @@ struct hostmm_section {
  * sections, then one root per CPU.  -EINVAL (ncpus, bad section), -ENOMEM.
  */
 int hostmm_init(unsigned int ncpus, const struct hostmm_section *image, unsigned int nsections);
+/*
+ * One more CPU's root (its own fixmap tables, the shared rest), for a CPU
+ * brought up after hostmm_init(): cpu must be hostmm_ncpus(), below
+ * MAX_CPUS (-EINVAL).  The audit walks it from then on.  -ENOMEM.
+ */
+int hostmm_add_cpu(unsigned int cpu);
 /* Loads this CPU's root into CR3. */
 void hostmm_activate(unsigned int cpu);
 unsigned int hostmm_ncpus(void);

@@ -1,12 +1,13 @@
 /*
  * The memory core's CPU interface (mm/arch.h) on real hardware: INVLPG, CR3,
- * CR4.PGE toggling and INVEPT.  keyhole runs guests on one CPU today.
+ * CR4.PGE toggling and INVEPT; the CPU's number from GS (hv/cpu/desc.h).
  */
 #include <keyhole/layout.h>
 #include <keyhole/panic.h>
 #include "ept/ept_hw.h"
 #include <x86/cpu.h>
 #include "mm/arch.h"
+#include "hv/cpu/desc.h"
 #include "hv/vmx/vmx.h"
 
 void arch_flush_va(u64 va)
@@ -57,7 +58,7 @@ void arch_invept(u64 eptp)
 
 unsigned int arch_cpu_id(void)
 {
-	return 0;
+	return this_cpu();
 }
 
 u64 arch_dmap_base(void)

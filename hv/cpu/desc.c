@@ -8,6 +8,7 @@
 #include <keyhole/panic.h>
 #include "hv/runtime/console.h"
 #include <x86/cpu.h>
+#include <x86/msr.h>
 #include "hv/cpu/desc.h"
 #include "hv/cpu/lapic.h"
 #include <x86/exception.h>
@@ -18,28 +19,45 @@
 #define IST_NMI 2 /* an NMI can arrive anywhere, on any stack: it gets one of its own */
 #define IDT_VECTORS 256
 
-static u64 gdt[5] __attribute__((aligned(16)));
+/*
+ * Each CPU's own: a GDT (its TSS descriptor goes busy on LTR, so no two CPUs
+ * can share one), a TSS whose IST stacks are its own (an NMI on two CPUs at
+ * once must not land on one stack), and the word GS points at (desc.h).  The
+ * IDT is shared: its gates name the same stubs and IST indices everywhere.
+ */
+static struct cpu_desc {
+	struct cpu_local local;
+	u64 gdt[5] __attribute__((aligned(16)));
+	struct tss64 tss __attribute__((aligned(16)));
+	u8 df_stack[4096] __attribute__((aligned(16)));
+	u8 nmi_stack[4096] __attribute__((aligned(16)));
+} cpu_desc[MAX_CPUS];
+
 static u64 idt[IDT_VECTORS * 2] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
-static u8 df_stack[4096] __attribute__((aligned(16)));
-static u8 nmi_stack[4096] __attribute__((aligned(16)));
 extern const u64 trap_stubs[IDT_VECTORS];
 extern const u8 probe_read8_insn[], probe_read8_fixup[];
 
 void desc_init(void)
 {
-	struct desc_ptr gp = { sizeof(gdt) - 1, (u64)(uintptr_t)gdt };
-	struct desc_ptr ip = { sizeof(idt) - 1, (u64)(uintptr_t)idt };
-
-	gdt[SEL_CODE64 / 8] = SEG_DESC_CODE64;
-	gdt[SEL_DATA / 8] = SEG_DESC_DATA;
-	tss.ist[IST_DOUBLE_FAULT - 1] = (u64)(uintptr_t)(df_stack + sizeof(df_stack));
-	tss.ist[IST_NMI - 1] = (u64)(uintptr_t)(nmi_stack + sizeof(nmi_stack));
-	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
-	seg_tss_desc(&gdt[SEL_TSS / 8], (u64)(uintptr_t)&tss, sizeof(tss) - 1, SEG_TYPE_TSS64_AVAILABLE);
 	for (int v = 0; v < IDT_VECTORS; v++)
 		seg_interrupt_gate(&idt[2 * v], trap_stubs[v], SEL_CODE64,
 				   v == EXC_DF ? IST_DOUBLE_FAULT : v == EXC_NMI ? IST_NMI : 0);
+	desc_init_cpu(0);
+}
+
+void desc_init_cpu(unsigned int cpu)
+{
+	struct cpu_desc *d = &cpu_desc[cpu];
+	struct desc_ptr gp = { sizeof(d->gdt) - 1, (u64)(uintptr_t)d->gdt };
+	struct desc_ptr ip = { sizeof(idt) - 1, (u64)(uintptr_t)idt };
+
+	d->local.cpu = cpu;
+	d->gdt[SEL_CODE64 / 8] = SEG_DESC_CODE64;
+	d->gdt[SEL_DATA / 8] = SEG_DESC_DATA;
+	d->tss.ist[IST_DOUBLE_FAULT - 1] = (u64)(uintptr_t)(d->df_stack + sizeof(d->df_stack));
+	d->tss.ist[IST_NMI - 1] = (u64)(uintptr_t)(d->nmi_stack + sizeof(d->nmi_stack));
+	d->tss.iomap_base = sizeof(d->tss); /* no I/O permission bitmap */
+	seg_tss_desc(&d->gdt[SEL_TSS / 8], (u64)(uintptr_t)&d->tss, sizeof(d->tss) - 1, SEG_TYPE_TSS64_AVAILABLE);
 
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
@@ -57,11 +75,14 @@ void desc_init(void)
 			 :
 			 : "m"(gp), "i"(SEL_CODE64), "r"(SEL_DATA), "r"(SEL_TSS), "m"(ip)
 			 : "rax", "memory");
+	/* After the GS load, which zeroed the base: from here on %gs:0 is this CPU's number. */
+	wrmsr(MSR_GS_BASE, (u64)(uintptr_t)&d->local);
 }
 
-u64 desc_gdt_base(void) { return (u64)(uintptr_t)gdt; }
+u64 desc_gdt_base(void) { return (u64)(uintptr_t)cpu_desc[this_cpu()].gdt; }
 u64 desc_idt_base(void) { return (u64)(uintptr_t)idt; }
-u64 desc_tss_base(void) { return (u64)(uintptr_t)&tss; }
+u64 desc_tss_base(void) { return (u64)(uintptr_t)&cpu_desc[this_cpu()].tss; }
+u64 desc_gs_base(void) { return (u64)(uintptr_t)&cpu_desc[this_cpu()].local; }
 
 const char *trap_name(u64 vector)
 {

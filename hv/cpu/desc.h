@@ -26,11 +26,33 @@ struct trap_frame {
 	u64 rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
-/* Loads the GDT, reloads every segment register and TR, then loads the IDT. */
+/*
+ * What GS points at on every CPU once desc_init_cpu() ran: the CPU's number
+ * in keyhole (0 for the boot CPU, then in bring-up order), one load away,
+ * for the per-CPU fixmap and roots (arch_cpu_id()).  VM exits restore it
+ * (HOST_GS_BASE, hv/vmx/vmx.c); keyhole never executes SWAPGS.
+ */
+struct cpu_local {
+	unsigned int cpu;
+};
+
+static inline unsigned int this_cpu(void)
+{
+	unsigned int cpu;
+
+	__asm__ volatile("movl %%gs:0, %0" : "=r"(cpu));
+	return cpu;
+}
+
+/* The boot CPU: fills the shared IDT, then desc_init_cpu(0). */
 void desc_init(void);
+/* This CPU's own GDT, TSS (its IST stacks) and GS; every segment register and TR reloaded; the shared IDT loaded. */
+void desc_init_cpu(unsigned int cpu);
+/* This CPU's tables (what the VMCS host state names). */
 u64 desc_gdt_base(void);
 u64 desc_idt_base(void);
 u64 desc_tss_base(void);
+u64 desc_gs_base(void);
 
 /* NMIs taken in root mode so far. */
 u64 trap_nmi_count(void);

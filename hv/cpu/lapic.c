@@ -51,7 +51,7 @@ static void lapic_send(u32 dest, u32 low)
 		cpu_relax();
 }
 
-static u32 lapic_id(void)
+u32 lapic_id(void)
 {
 	u32 id = lapic_read(APIC_ID);
 
@@ -76,6 +76,15 @@ bool lapic_init(void)
 	apic.x2apic = base & APIC_BASE_EXTD;
 	apic.page = pa_to_mfn(base & APIC_BASE_ADDR_MASK);
 
+	lapic_init_cpu();
+	log_info("apic: local APIC %u (%s): LVTs masked, LINT0 ExtINT, LINT1 NMI", lapic_id(),
+		 apic.x2apic ? "x2APIC" : "xAPIC");
+	return true;
+}
+
+void lapic_init_cpu(void)
+{
+	bool bsp = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_BSP;
 	u32 max_lvt = APIC_VERSION_MAX_LVT(lapic_read(APIC_VERSION));
 	/* Whatever the firmware armed (timer, thermal, PMI, CMCI, errors) would exit forever: masked. */
 	lapic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | LAPIC_VECTOR_TIMER);
@@ -84,16 +93,17 @@ bool lapic_init(void)
 	lapic_write(APIC_LVT_ERROR, APIC_LVT_MASKED);
 	if (max_lvt >= 6)
 		lapic_write(APIC_LVT_CMCI, APIC_LVT_MASKED);
-	/* Virtual wire (SDM 11.5.1; MP spec 3.6.2.2): the 8259s through LINT0, NMI through LINT1. */
-	lapic_write(APIC_LVT_LINT0, APIC_DM_EXTINT);
-	lapic_write(APIC_LVT_LINT1, APIC_DM_NMI);
+	/*
+	 * Virtual wire (SDM 11.5.1; MP spec 3.6.2.2) on the boot CPU: the 8259s
+	 * through LINT0, NMI through LINT1.  Another CPU keeps both masked: the
+	 * PC's interrupts are the boot CPU's (a PC guest runs there).
+	 */
+	lapic_write(APIC_LVT_LINT0, bsp ? APIC_DM_EXTINT : APIC_LVT_MASKED);
+	lapic_write(APIC_LVT_LINT1, bsp ? APIC_DM_NMI : APIC_LVT_MASKED);
 	lapic_write(APIC_ESR, 0); /* a write clears the error status (SDM 11.5.3): twice, it is back-to-back */
 	lapic_write(APIC_ESR, 0);
 	lapic_write(APIC_TPR, 0);
 	lapic_write(APIC_SVR, APIC_SVR_ENABLE | LAPIC_VECTOR_SPURIOUS);
-	log_info("apic: local APIC %u (%s): LVTs masked, LINT0 ExtINT, LINT1 NMI", lapic_id(),
-		 apic.x2apic ? "x2APIC" : "xAPIC");
-	return true;
 }
 
 void lapic_eoi(void)
@@ -124,4 +134,26 @@ void lapic_park_other_cpus(void)
 	lapic_send(0, APIC_DEST_ALL_BUT_SELF | APIC_DM_INIT | APIC_ICR_ASSERT | APIC_LVT_LEVEL);
 	lapic_send(0, APIC_DEST_ALL_BUT_SELF | APIC_DM_INIT | APIC_LVT_LEVEL); /* de-assert */
 	log_info("smp: INIT sent to every other CPU: they wait for a SIPI, out of every guest's reach (invariant 6)");
+}
+
+/* INIT, level assert then de-assert (SDM Vol. 3A 9.4.4.1; the de-assert is what pre-xAPIC parts need, harmless since). */
+void lapic_send_init(u32 apic_id)
+{
+	if (!apic.present)
+		return;
+	lapic_send(apic_id, APIC_DM_INIT | APIC_ICR_ASSERT | APIC_LVT_LEVEL);
+	lapic_send(apic_id, APIC_DM_INIT | APIC_LVT_LEVEL);
+}
+
+/* A start-up IPI (SDM Vol. 3A 11.6.1): the CPU starts in real mode at CS:IP = (page << 8):0. */
+void lapic_send_sipi(u32 apic_id, u8 page)
+{
+	if (apic.present)
+		lapic_send(apic_id, APIC_DM_STARTUP | APIC_ICR_ASSERT | page);
+}
+
+void lapic_send_ipi(u32 apic_id, u8 vector)
+{
+	if (apic.present)
+		lapic_send(apic_id, APIC_DM_FIXED | APIC_ICR_ASSERT | vector);
 }

@@ -14,11 +14,20 @@
 
 /* Vectors keyhole's own IDT gives meaning to (hv/cpu/desc.c); every other one above 31 is counted and ended. */
 #define LAPIC_VECTOR_TIMER 0xf0
+#define LAPIC_VECTOR_WAKE 0xf1 /* an IPI that wakes a CPU in keyhole's idle loop (hv/platform/smp.c) */
 #define LAPIC_VECTOR_SPURIOUS 0xff
 
 /* Sets the APIC up as above; false (and nothing touched) on a CPU without one. */
 bool lapic_init(void);
 bool lapic_present(void);
+/* Another CPU's local APIC, the same way but quietly, and LINT0/LINT1 masked: hv/platform/smp.c on each AP. */
+void lapic_init_cpu(void);
+/* This CPU's APIC ID. */
+u32 lapic_id(void);
+/* To one CPU by APIC ID (physical destination): INIT (assert, de-assert); a SIPI; a fixed interrupt. */
+void lapic_send_init(u32 apic_id);
+void lapic_send_sipi(u32 apic_id, u8 page);
+void lapic_send_ipi(u32 apic_id, u8 vector);
 void lapic_eoi(void);
 /* An NMI to this CPU through the ICR (physical destination: its own APIC ID). */
 void lapic_self_nmi(void);

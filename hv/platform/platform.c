@@ -121,6 +121,11 @@ static int ioapic_mask_all(u32 addr)
 	return (int)pins;
 }
 
+const struct madt_info *platform_madt(void)
+{
+	return madt.ncpus ? &madt : NULL;
+}
+
 void platform_init(const struct boot_info *bi)
 {
 	u32 len = find_madt(bi->rsdp_pa);

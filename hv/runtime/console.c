@@ -4,8 +4,8 @@
  *
  * The serial port is driven by polling with interrupts off at the UART:
  * keyhole takes no device interrupts of its own.  A port that never drains
- * makes keyhole drop characters, not hang.  One CPU runs keyhole for now, so
- * lines need no lock to stay whole.
+ * makes keyhole drop characters, not hang.  Lines stay whole across CPUs
+ * under a bounded lock (print_line()).
  */
 #include "hv/runtime/console.h"
 #include "lib/cmdline.h"
@@ -124,14 +124,29 @@ static void line_put(void *ctx, char c)
 		l->at_start = true;
 }
 
+/*
+ * One line at a time across CPUs.  The wait is bounded: a CPU that faulted
+ * while printing (its handler prints too) or stopped inside a line must not
+ * silence the others, so after LINE_LOCK_SPINS a line goes out anyway.
+ */
+#define LINE_LOCK_SPINS 100000000UL
+static u32 line_lock;
+
 static void print_line(const char *tag, const char *label, const char *fmt, va_list ap)
 {
 	struct line l = { .tag = tag, .label = label, .at_start = true };
+	bool locked = false;
+
+	for (u64 i = 0; i < LINE_LOCK_SPINS && !locked; i++)
+		if (!(locked = !__atomic_exchange_n(&line_lock, 1, __ATOMIC_ACQUIRE)))
+			cpu_relax();
 	int n = vprintf_sink(line_put, &l, fmt, ap);
 
 	/* End the line, unless the message did; an empty message still makes one. */
 	if (!l.at_start || n == 0)
 		line_put(&l, '\n');
+	if (locked)
+		__atomic_store_n(&line_lock, 0, __ATOMIC_RELEASE);
 }
 
 void log_vprintf(enum log_level level, const char *tag, const char *fmt, va_list ap)

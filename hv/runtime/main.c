@@ -18,6 +18,7 @@
 #include "hv/cpu/desc.h"
 #include "hv/cpu/lapic.h"
 #include "hv/platform/platform.h"
+#include "hv/platform/smp.h"
 #include "hv/loader/guest_load.h"
 #include "hv/loader/linux_load.h"
 #include "hv/runtime/console.h"
@@ -285,6 +286,7 @@ void hv_main(const struct boot_info *bi)
 		log_err("VT-x not available: %s", why);
 		machine_shutdown(SHUTDOWN_NO_VMX);
 	}
+	smp_start(bi->cmdline, platform_madt());
 
 	/*
 	 * Modules, by their first word: "linux" is a bzImage (the rest of the

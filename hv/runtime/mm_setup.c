@@ -7,6 +7,7 @@
 #include <keyhole/layout.h>
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
+#include "hv/platform/smp.h"
 #include "hv/runtime/mm_setup.h"
 #include "mm/frame.h"
 #include "mm/hostmm.h"
@@ -31,6 +32,8 @@ void mm_setup(const struct boot_info *bi)
 	int r = frames_init(ram, nram, res, nres);
 	if (r)
 		panic("no usable memory map from the boot loader (%d): cannot start", r);
+	/* First, while every low frame is free: the other CPUs' start-up page must lie below 1 MiB. */
+	smp_reserve_low_memory();
 
 	const struct hostmm_section image[] = {
 		section(__text_start, __text_end, PT_R | PT_X),

@@ -15,7 +15,6 @@
 #include "mm/frame.h"
 
 static struct vmx_caps caps;
-static mfn_t vmxon_region;
 extern const u8 vmx_exit[];
 
 /* ---- VMX instructions ---- */
@@ -63,7 +62,8 @@ static u64 rdmsr_fn(u32 msr)
 
 /* ---- bring-up ---- */
 
-int vmx_enable(const char **why)
+/* What this CPU itself must offer: VT-x in CPUID, and IA32_FEATURE_CONTROL letting VMXON run (locked here if open). */
+static int vmx_cpu_allows(const char **why)
 {
 	bool need_lock;
 	int r;
@@ -78,28 +78,60 @@ int vmx_enable(const char **why)
 		return r;
 	if (need_lock)
 		wrmsr(MSR_IA32_FEATURE_CONTROL, vmx_feature_control_enable(rdmsr(MSR_IA32_FEATURE_CONTROL)));
+	return 0;
+}
+
+/* CR0 and CR4 as VMX operation fixes them (SDM Vol. 3D A.7, A.8), then VMXON on region. */
+static int vmx_cpu_on(mfn_t region, const char **why)
+{
+	write_cr0(vmx_fix_cr0(&caps, read_cr0()));
+	write_cr4(vmx_fix_cr4(&caps, read_cr4() | X86_CR4_VMXE));
+	*(u32 *)phys_to_virt(mfn_to_pa(region)) = caps.vmcs_revision_id;
+	if (vmxon(mfn_to_pa(region))) {
+		*why = "VMXON failed (is another hypervisor running?)";
+		return -EIO;
+	}
+	return 0;
+}
+
+int vmx_enable(const char **why)
+{
+	mfn_t region;
+	int r = vmx_cpu_allows(why);
+
+	if (r)
+		return r;
 	vmx_caps_read(&caps, rdmsr_fn);
 	r = vmx_caps_check(&caps, why);
 	if (r)
 		return r;
-
-	write_cr0(vmx_fix_cr0(&caps, read_cr0()));
-	write_cr4(vmx_fix_cr4(&caps, read_cr4() | X86_CR4_VMXE));
-	r = frames_alloc(1, FRAME_HV, &vmxon_region);
+	r = frames_alloc(1, FRAME_HV, &region);
 	if (r) {
 		*why = "no memory for the VMXON region";
 		return r;
 	}
-	*(u32 *)phys_to_virt(mfn_to_pa(vmxon_region)) = caps.vmcs_revision_id;
-	if (vmxon(mfn_to_pa(vmxon_region))) {
-		*why = "VMXON failed (is another hypervisor running?)";
-		return -EIO;
-	}
+	r = vmx_cpu_on(region, why);
+	if (r)
+		return r;
 	arch_vmx_on(vmx_invept_type(&caps));
 	log_info("vmx: on (VMCS revision %#x; EPT%s%s, VPID %s, unrestricted guest %s)", caps.vmcs_revision_id,
 		 cpu_has_vmx_ept_2m(&caps) ? " 2M" : "", cpu_has_vmx_ept_1g(&caps) ? " 1G" : "",
 		 cpu_has_vmx_vpid(&caps) ? "yes" : "no", cpu_has_vmx_unrestricted_guest(&caps) ? "yes" : "no");
 	return 0;
+}
+
+int vmx_enable_cpu(mfn_t region, const char **why)
+{
+	int r = vmx_cpu_allows(why);
+
+	if (r)
+		return r;
+	/* One VMCS format for all: the boot CPU's capabilities are every CPU's, or this one is not used. */
+	if ((u32)(rdmsr(MSR_IA32_VMX_BASIC) & 0x7fffffff) != caps.vmcs_revision_id) {
+		*why = "its VMCS revision differs from the boot CPU's";
+		return -ENODEV;
+	}
+	return vmx_cpu_on(region, why);
 }
 
 const struct vmx_caps *vmx_get_caps(void)
@@ -152,7 +184,7 @@ void vmx_setup_host_state(void)
 	vmwrite(HOST_GS_SELECTOR, SEL_DATA);
 	vmwrite(HOST_TR_SELECTOR, SEL_TSS);
 	vmwrite(HOST_FS_BASE, 0);
-	vmwrite(HOST_GS_BASE, 0);
+	vmwrite(HOST_GS_BASE, desc_gs_base()); /* this CPU's number (hv/cpu/desc.h) */
 	vmwrite(HOST_TR_BASE, desc_tss_base());
 	vmwrite(HOST_GDTR_BASE, desc_gdt_base());
 	vmwrite(HOST_IDTR_BASE, desc_idt_base());

@@ -23,6 +23,13 @@
  * what the user can do.
  */
 int vmx_enable(const char **why);
+/*
+ * VMX on another CPU, after vmx_enable() on the boot CPU: this CPU's own
+ * CPUID and IA32_FEATURE_CONTROL checked, the same VMCS revision asked,
+ * CR0/CR4 fixed, VMXON on region (a zeroed frame of keyhole's).  0, or an
+ * errno with *why in words.
+ */
+int vmx_enable_cpu(mfn_t region, const char **why);
 const struct vmx_caps *vmx_get_caps(void);
 
 /*

@@ -75,6 +75,7 @@ static inline bool va_canonical(u64 va) { return va_sign_extend(va) == va; }
 #define ERANGE 34
 #define ENOSYS 38
 #define EOVERFLOW 75
+#define ETIMEDOUT 110
 
 #define STATIC_ASSERT(c, msg) _Static_assert(c, msg)
 

@@ -41,6 +41,7 @@
 #define APIC_DM_FIXED (0u << 8)
 #define APIC_DM_NMI (4u << 8)
 #define APIC_DM_INIT (5u << 8)
+#define APIC_DM_STARTUP (6u << 8) /* SIPI: the vector is the start page's number */
 #define APIC_DM_EXTINT (7u << 8)
 #define APIC_ICR_ASSERT (1u << 14)
 #define APIC_ICR_PENDING (1u << 12) /* xAPIC only: the IPI is not sent yet */

@@ -18,6 +18,13 @@
 #define PIT_BASE 0x40 /* counters 0-2 and the mode register */
 #define PIT_PORTS 4
 #define PORT_B 0x61   /* PIT counter 2 gate and speaker; NMI status and masks */
+#define PIT_COUNTER2 0x42
+#define PIT_MODE 0x43
+#define PIT_HZ 1193182 /* the 8254's input clock */
+#define PIT_MODE_CH2_LOHI_MODE0 0xb0 /* counter 2, low then high byte, mode 0 (interrupt on terminal count) */
+#define PORT_B_GATE2 0x01
+#define PORT_B_SPEAKER 0x02
+#define PORT_B_OUT2 0x20 /* read: counter 2's output */
 #define CMOS_INDEX 0x70
 #define CMOS_DATA 0x71
 #define POST_PORT 0x80 /* POST codes: the classic I/O delay */

@@ -1,5 +1,6 @@
 /* The fixmap window: per-CPU slots, the LIFO stack, refusing busy slots. */
 #include <string.h>
+#include "mm/dmap.h"
 #include "mm/fixmap.h"
 #include "mm/hostmm.h"
 #include "sim.h"
@@ -111,4 +112,31 @@ TEST(fixmap_slots_are_per_cpu)
 	EXPECT_EQ(fixmap_busy(0), 0);
 	EXPECT(!fixmap_slot_maps(0, (u64)(uintptr_t)va, frame(9)));
 	EXPECT_EQ(fixmap_pop(va), 0);
+}
+
+/* A CPU brought up after boot (hv/platform/smp.c) gets a root like the others': its own slots, the shared rest. */
+TEST(fixmap_cpu_added_after_boot_has_its_own_slots)
+{
+	void *va;
+	u64 pa;
+	int level;
+	u64 dva = (u64)(uintptr_t)phys_to_virt(mfn_to_pa(frame(3)));
+
+	sim_boot_standard();
+	EXPECT_EQ(hostmm_ncpus(), 2);
+	EXPECT_EQ(hostmm_add_cpu(3), -EINVAL); /* only the next one */
+	EXPECT_EQ(hostmm_add_cpu(2), 0);
+	EXPECT_EQ(hostmm_ncpus(), 3);
+	EXPECT_EQ(sw_walk_host(hostmm_cpu_pt(2)->root_pa, dva, &pa, &level, NULL), 0); /* the shared direct map */
+	EXPECT_EQ(pa, mfn_to_pa(frame(3)));
+	sim_cpu = 2;
+	hostmm_activate(2);
+	EXPECT_EQ(fixmap_push(frame(9), &va), 0);
+	EXPECT_EQ(sw_walk_host(hostmm_cpu_pt(2)->root_pa, (u64)(uintptr_t)va, &pa, &level, NULL), 0);
+	EXPECT(sw_walk_host(hostmm_cpu_pt(0)->root_pa, (u64)(uintptr_t)va, &pa, &level, NULL) != 0);
+	EXPECT_EQ(fixmap_busy(2), 1);
+	EXPECT_EQ(fixmap_pop(va), 0);
+	for (unsigned int cpu = 3; cpu < MAX_CPUS; cpu++)
+		EXPECT_EQ(hostmm_add_cpu(cpu), 0);
+	EXPECT_EQ(hostmm_add_cpu(MAX_CPUS), -EINVAL);
 }

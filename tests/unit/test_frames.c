@@ -317,3 +317,27 @@ TEST(frames_failing_request_reads_the_table_at_most_twice)
 	EXPECT_EQ(frames_free_count(), before);
 	EXPECT_EQ(m.nslots, 0);
 }
+
+/* An AP's start-up page (hv/platform/smp.c): the lowest free run below a limit, and the cursor left alone. */
+TEST(frames_alloc_below_takes_the_lowest_run_under_the_limit)
+{
+	static const struct mm_range low_ram[] = { { 0, 0x9f000 }, { 0x100000, 0x1000000 } };
+	mfn_t a, b, c;
+
+	EXPECT_EQ(frames_init(low_ram, 2, NULL, 0), 0);
+	EXPECT_EQ(frames_alloc(3, FRAME_HV, &a), 0); /* next-fit from 0: frames 1-3 (frame 0 is never handed out) */
+	EXPECT_EQ(mfn_x(a), 1);
+	EXPECT_EQ(frames_alloc_below(4, 0x100000, FRAME_HV, &b), 0);
+	EXPECT_EQ(mfn_x(b), 4);
+	EXPECT_EQ(frame_owner(_mfn(7)), FRAME_HV);
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &c), 0); /* the cursor stayed after the first allocation's run */
+	EXPECT_EQ(mfn_x(c), 8);
+	EXPECT_EQ(frames_alloc_below(0x9f - 9 + 1, 0x100000, FRAME_HV, &b), -ENOMEM); /* one more than is left */
+	EXPECT_EQ(frames_alloc_below(0x9f - 9, 0x100000, FRAME_HV, &b), 0);
+	EXPECT_EQ(mfn_x(b), 9);
+	EXPECT_EQ(frames_alloc_below(1, 0x100000, FRAME_HV, &b), -ENOMEM); /* low memory is all taken */
+	EXPECT_EQ(frames_alloc_below(0, 0x100000, FRAME_HV, &b), -EINVAL);
+	EXPECT_EQ(frames_alloc_below(1, 0x100000, FRAME_FREE, &b), -EINVAL);
+	EXPECT_EQ(frames_alloc_below(1, 0x200000, FRAME_HV, &b), 0); /* above 1 MiB, the frame table took the first */
+	EXPECT(mfn_x(b) >= 0x100 && mfn_x(b) < 0x200);
+}
