@@ -36,6 +36,7 @@ SMP_RUN := BOCHS_CPUS=$(SMP_BOCHS_CPUS) bash tests/bochs/smp.sh
 SMP_UEFI = BOCHS_CPUS=$(SMP_BOCHS_CPUS) SMP_BOOT=uefi tests/bochs/uefi-suite.sh $(BOCHS31_ROOT) tests/bochs/smp.sh
 
 .PHONY: test-smp
+TEST_IMAGES += $(SMP_ISO_ALL) $(SMP_ISO_TWO) $(SMP_USB_ALL) $(SMP_USB_TWO)
 test-smp: $(SMP_ISO_ALL) $(SMP_ISO_TWO) $(SMP_USB_ALL) $(SMP_USB_TWO)
 	@tools/run-suites.sh "make test-smp" \
 		"GRUB, every CPU" "$(SMP_RUN) $(SMP_ISO_ALL) $(BUILD)/smp/grub-all" \

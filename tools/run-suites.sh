@@ -11,6 +11,7 @@
 set -u
 title=$1; shift
 jobs=${SUITE_JOBS:-1}
+unset SUITE_JOBS # a suite that runs suites of its own runs them one by one
 total_p=0 total_f=0 total_s=0 bad=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
