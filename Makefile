@@ -94,7 +94,7 @@ unit: $(BUILD)/unit/keyhole-unit $(BUILD)/unit/keyhole-unit-san
 # longest first so that the rest fill the other cores around them.
 TEST_JOBS ?= $(shell nproc)
 TEST_LONGEST := test-smp test-uefi-linux test-uefi-vmx test-linux test-uefi-hostile
-TEST_ORDER = $(filter $(TEST_LONGEST),$(TEST_SUITES)) $(filter-out $(TEST_LONGEST),$(TEST_SUITES))
+TEST_ORDER = $(filter $(TEST_SUITES),$(TEST_LONGEST)) $(filter-out $(TEST_LONGEST),$(TEST_SUITES))
 test: deps
 	@$(MAKE) -s --no-print-directory $(TEST_IMAGES)
 	@SUITE_JOBS=$(TEST_JOBS) tools/run-suites.sh "make test" \
