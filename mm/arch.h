@@ -14,6 +14,12 @@
 
 /* Drop this CPU's TLB entry for one virtual address (INVLPG). */
 void arch_flush_va(u64 va);
+/*
+ * Make every other CPU drop its translations of [va, va + len) in the
+ * shared tables, and return when all have (hv/cpu/tlb.c).  This CPU's own
+ * entries are the caller's to flush.
+ */
+void arch_shootdown(u64 va, u64 len);
 /* Drop every non-global TLB entry and every global one (CR4.PGE toggle). */
 void arch_flush_all(void);
 /* Make the root table at physical address root_pa this CPU's (CR3). */

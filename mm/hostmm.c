@@ -49,11 +49,9 @@ static unsigned int host_prot(u64 e)
 
 /*
  * One INVLPG per leaf removed or changed: it drops the whole TLB entry, large
- * or small.  Only this CPU is flushed.  Other CPUs now run on these tables
- * (hv/platform/smp.c) but only in keyhole's idle loop, touching no guest
- * frame; the shootdown a change to the shared tables needs once they do
- * more is issue #13's next step (off the hot path: the fixmap, the hot
- * path, is per-CPU).
+ * or small, on this CPU.  The other CPUs' entries for the shared direct map
+ * go in direct_map_remove()'s shootdown; the fixmap is per-CPU and needs
+ * none (the hot path stays local).
  */
 static void host_flush(struct pt *pt, u64 va, int level)
 {
@@ -198,7 +196,15 @@ int direct_map_remove(mfn_t mfn, u64 n)
 
 	if (r)
 		return r;
-	return pt_unmap(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), n << PAGE_SHIFT);
+	r = pt_unmap(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), n << PAGE_SHIFT);
+	/*
+	 * Every CPU's root shares these tables: the frames have left the direct
+	 * map only when no CPU's TLB still reaches them (hv/cpu/tlb.c has the
+	 * SDM's rule; a restore needs no shootdown, tlb.c says why).
+	 */
+	if (r == 0)
+		arch_shootdown((u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), n << PAGE_SHIFT);
+	return r;
 }
 
 int direct_map_restore(mfn_t mfn, u64 n)

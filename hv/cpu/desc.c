@@ -11,6 +11,7 @@
 #include <x86/msr.h>
 #include "hv/cpu/desc.h"
 #include "hv/cpu/lapic.h"
+#include "hv/cpu/tlb.h"
 #include <x86/exception.h>
 #include "mm/dmap.h"
 #include "mm/frame.h"
@@ -140,6 +141,8 @@ void trap_interrupt(unsigned int vector)
 	if (vector >= IDT_VECTORS)
 		return;
 	seen.interrupts[vector]++;
+	if (vector == LAPIC_VECTOR_TLB)
+		tlb_handle_ipi();
 	if (vector != LAPIC_VECTOR_SPURIOUS) /* a spurious interrupt takes no EOI (SDM Vol. 3A 11.9) */
 		lapic_eoi();
 }

@@ -15,6 +15,7 @@
 /* Vectors keyhole's own IDT gives meaning to (hv/cpu/desc.c); every other one above 31 is counted and ended. */
 #define LAPIC_VECTOR_TIMER 0xf0
 #define LAPIC_VECTOR_WAKE 0xf1 /* an IPI that wakes a CPU in keyhole's idle loop (hv/platform/smp.c) */
+#define LAPIC_VECTOR_TLB 0xf2  /* a TLB shootdown request (hv/cpu/tlb.c) */
 #define LAPIC_VECTOR_SPURIOUS 0xff
 
 /* Sets the APIC up as above; false (and nothing touched) on a CPU without one. */

@@ -32,6 +32,7 @@
 #include "hv/cpu/ap_boot.h"
 #include "hv/cpu/desc.h"
 #include "hv/cpu/lapic.h"
+#include "hv/cpu/tlb.h"
 #include "hv/platform/madt.h"
 #include "hv/platform/pit.h"
 #include "hv/platform/smp.h"
@@ -122,6 +123,7 @@ static __attribute__((noreturn)) void ap_main(unsigned int cpu)
 	}
 	log_info("smp: cpu%u (APIC id %u): VMX on (VMCS revision %#x)", cpu, lapic_id(),
 		 vmx_get_caps()->vmcs_revision_id);
+	tlb_cpu_online(cpu, lapic_id()); /* before ONLINE: from then on a shootdown waits for it */
 	set_state(c, AP_ONLINE);
 	idle(c);
 }

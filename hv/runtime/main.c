@@ -287,6 +287,8 @@ void hv_main(const struct boot_info *bi)
 		machine_shutdown(SHUTDOWN_NO_VMX);
 	}
 	smp_start(bi->cmdline, platform_madt());
+	if (cmdline_flag(bi->cmdline, "selftest") && selftest_smp_run(opt.test_hooks))
+		selftest_failed = true;
 
 	/*
 	 * Modules, by their first word: "linux" is a bzImage (the rest of the

@@ -7,7 +7,16 @@
 #ifndef KEYHOLE_HV_SELFTEST_H
 #define KEYHOLE_HV_SELFTEST_H
 
+#include <keyhole/types.h>
+
 /* Prints "selftest: PASS: ..." lines and a closing "selftest: N passed, N failed"; returns the failures. */
 int selftest_run(void);
+/*
+ * After SMP bring-up, with two CPUs or more (hv/runtime/selftest_smp.c):
+ * the shootdown and the fixmap's isolation across CPUs; test_hooks adds
+ * the run with the shootdown skipped.  "selftest-smp:" lines; returns the
+ * failures (0 on one CPU: nothing to test).
+ */
+int selftest_smp_run(bool test_hooks);
 
 #endif

@@ -54,6 +54,17 @@ check "$c CPUs, $expect used: the summary counts $expect under keyhole, all answ
 check "$c CPUs, $expect used: no CPU failed to answer or lacked VMX" not_in_serial '^\[keyhole\] warning: smp: '
 check "$c CPUs, $expect used: the test guest passed every check" guest_summary_ok
 check "$c CPUs, $expect used: guest0 exited with status 0" in_serial '^\[keyhole\] guest0: exited with status 0 after'
+# The SMP self-tests (hv/runtime/selftest_smp.c): the shootdown and the fixmap's isolation across CPUs;
+# SMP_SELFTESTS is how many must pass (more with testhooks: the run with the shootdown skipped).
+st_pass=$(serial_text | grep -acE '^\[selftest-smp\] PASS: ')
+st_fail=$(serial_text | grep -acE '^\[selftest-smp\] FAIL: ')
+serial_text | grep -aE '^\[selftest-smp\] (PASS|FAIL): ' | sed 's/^/  /'
+st_enough() { [ "$st_pass" -ge "${SMP_SELFTESTS:-5}" ]; }
+check "$c CPUs, $expect used: the SMP self-tests closed with their count, none failed" in_serial \
+	"^\[selftest-smp\] $st_pass passed, 0 failed"
+check "$c CPUs, $expect used: at least ${SMP_SELFTESTS:-5} SMP self-tests ran ($st_pass)" st_enough
+passed=$((passed + st_pass))
+failed=$((failed + st_fail))
 check "$c CPUs, $expect used: no hypervisor errors" not_in_serial '^\[keyhole\] error: '
 check "$c CPUs, $expect used: no panic" not_in_serial 'PANIC: '
 check "$c CPUs, $expect used: ended through the shutdown port" ended_by_shutdown

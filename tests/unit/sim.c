@@ -54,6 +54,14 @@ void arch_flush_va(u64 va)
 		sync_range(SIM_FIXMAP_BASE, SIM_FIXMAP_BYTES, SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES);
 }
 
+/* The simulated machine has one MMU: the shootdown is recorded (the other CPUs' TLBs are the emulator runs'). */
+void arch_shootdown(u64 va, u64 len)
+{
+	sim.shootdown++;
+	sim.last_shootdown_va = va;
+	sim.last_shootdown_len = len;
+}
+
 static void sync_all(void)
 {
 	sync_range(SIM_DMAP_BASE, SIM_RAM_BYTES, SIM_DMAP_BASE, SIM_DMAP_BASE + SIM_RAM_BYTES);

@@ -33,6 +33,8 @@ struct sim_counters {
 	u64 last_flush_va;
 	u64 last_invept;
 	u64 root;         /* CR3 */
+	u64 shootdown;    /* arch_shootdown() calls: the other CPUs told to flush */
+	u64 last_shootdown_va, last_shootdown_len;
 };
 extern struct sim_counters sim;
 extern unsigned int sim_cpu;

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 #include "mm/dmap.h"
+#include "mm/fixmap.h"
 #include "mm/hostmm.h"
 #include "mm/pte.h"
 #include "sim.h"
@@ -143,4 +144,33 @@ TEST(dmap_hostmm_init_bad_input)
 	EXPECT_EQ(hostmm_init(MAX_CPUS + 1, NULL, 0), -EINVAL);
 	EXPECT_EQ(hostmm_init(1, &bad, 1), -EINVAL);
 	EXPECT(sim_log_contains("building the host page tables failed"));
+}
+
+/*
+ * The shootdown's bookkeeping: a removal from the shared direct map asks the
+ * other CPUs to flush exactly the removed range, once per call and only after
+ * the entries are gone; a restore, a refused call and a fixmap slot (per-CPU)
+ * ask nothing of them.
+ */
+TEST(dmap_remove_shoots_down_exactly_its_range)
+{
+	sim_boot_standard();
+	mfn_t f = pa_to_mfn(0x1ff000);
+	u64 va = (u64)(uintptr_t)phys_to_virt(mfn_to_pa(_mfn(mfn_x(f) + 0x300)));
+	void *slot_va;
+
+	EXPECT_EQ(direct_map_remove(_mfn(mfn_x(f) + 0x300), 0x300), 0);
+	EXPECT_EQ(sim.shootdown, 1);
+	EXPECT_EQ(sim.last_shootdown_va, va);
+	EXPECT_EQ(sim.last_shootdown_len, 0x300ULL << PAGE_SHIFT);
+
+	EXPECT_EQ(direct_map_restore(_mfn(mfn_x(f) + 0x300), 0x300), 0);
+	EXPECT_EQ(sim.shootdown, 1);
+
+	EXPECT(direct_map_remove(_mfn(~0ULL >> PAGE_SHIFT), 1) != 0);
+	EXPECT_EQ(sim.shootdown, 1);
+
+	EXPECT_EQ(fixmap_set(FIX_GMAP_FIRST, f, &slot_va), 0);
+	EXPECT_EQ(fixmap_clear(FIX_GMAP_FIRST), 0);
+	EXPECT_EQ(sim.shootdown, 1);
 }

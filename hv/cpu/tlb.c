@@ -1,0 +1,118 @@
+/*
+ * TLB shootdown (see tlb.h).
+ *
+ * Why it is needed: the direct map's tables are shared by every CPU's root,
+ * and a CPU may keep a translation in its TLB after the entry is gone (SDM
+ * Vol. 3A 4.10.4.1: a change to a paging entry is seen by another processor
+ * only once that processor invalidates; "Propagation of Paging-Structure
+ * Changes to Multiple Processors", 4.10.5, is what this file does: the
+ * initiator changes the entries, flushes itself, sends IPIs, and waits
+ * until every responder has invalidated).  INVLPG also drops the
+ * paging-structure-cache entries that led to the address (4.10.4.1), so a
+ * table freed by the change is not reached either.
+ *
+ * Only removals need it: a restored entry was not present before, and a
+ * processor does not cache a translation for a not-present entry (4.10.2.3
+ * "Details of TLB Use"), so no CPU holds a stale one; at worst it takes one
+ * spurious #PF, which keyhole never does, since it touches restored frames
+ * only after the call that restored them returns.  The fixmap is per-CPU:
+ * its slots are flushed with a local INVLPG (mm/fixmap.c).
+ *
+ * One request at a time (a spin flag): its range lies in two words, and
+ * each target clears its bit in `pending` after it has flushed.  Past
+ * FLUSH_ALL_PAGES pages a CR3 reload is cheaper than INVLPG per page;
+ * keyhole maps nothing global, so it drops everything that could be stale.
+ */
+#include <keyhole/layout.h>
+#include <keyhole/panic.h>
+#include <x86/cpu.h>
+#include <x86/cr.h>
+#include "hv/cpu/desc.h"
+#include "hv/cpu/lapic.h"
+#include "hv/cpu/tlb.h"
+#include "mm/arch.h"
+
+#define FLUSH_ALL_PAGES 32
+#define ACK_TIMEOUT_TSC (1ULL << 34) /* seconds on any machine; a CPU that never answers breaks invariant 1 */
+
+STATIC_ASSERT(MAX_CPUS <= 32, "pending is a 32-bit mask");
+
+static u32 apic_ids[MAX_CPUS];
+static u32 online_mask; /* bit per CPU taking shootdown IPIs, the boot CPU's included */
+static u32 busy, pending;
+static u64 req_va, req_len, count;
+static bool skip;
+
+void tlb_cpu_online(unsigned int cpu, u32 apic_id)
+{
+	if (cpu >= MAX_CPUS)
+		return;
+	apic_ids[cpu] = apic_id;
+	__atomic_or_fetch(&online_mask, 1u << cpu, __ATOMIC_RELEASE);
+}
+
+static void flush_range(u64 va, u64 len)
+{
+	u64 pages = (len + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+	if (pages > FLUSH_ALL_PAGES) {
+		write_cr3(read_cr3());
+		return;
+	}
+	for (u64 i = 0; i < pages; i++)
+		invlpg(va + (i << PAGE_SHIFT));
+}
+
+void tlb_shootdown(u64 va, u64 len)
+{
+	unsigned int self = this_cpu();
+	u32 others = __atomic_load_n(&online_mask, __ATOMIC_ACQUIRE) & ~(1u << self);
+	u64 start;
+
+	if (!others || len == 0 || skip)
+		return;
+	while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	req_va = va;
+	req_len = len;
+	__atomic_store_n(&pending, others, __ATOMIC_RELEASE);
+	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++)
+		if (others & (1u << cpu))
+			lapic_send_ipi(apic_ids[cpu], LAPIC_VECTOR_TLB);
+	start = rdtsc();
+	while (__atomic_load_n(&pending, __ATOMIC_ACQUIRE)) {
+		if (rdtsc() - start > ACK_TIMEOUT_TSC)
+			panic("tlb: CPUs (mask %#x) did not acknowledge the shootdown of [%#lx, +%#lx): their TLBs may "
+			      "still reach frames that left the direct map", __atomic_load_n(&pending, __ATOMIC_ACQUIRE),
+			      va, len);
+		cpu_relax();
+	}
+	count++;
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+/* mm/arch.h's shootdown is this file's (arch_mm.c calling here would close a call cycle through the LAPIC). */
+void arch_shootdown(u64 va, u64 len)
+{
+	tlb_shootdown(va, len);
+}
+
+void tlb_handle_ipi(void)
+{
+	unsigned int self = this_cpu();
+
+	if (!(__atomic_load_n(&pending, __ATOMIC_ACQUIRE) & (1u << self)))
+		return; /* a late duplicate: nothing asked of this CPU */
+	flush_range(req_va, req_len);
+	__atomic_and_fetch(&pending, ~(1u << self), __ATOMIC_RELEASE);
+}
+
+u64 tlb_shootdown_count(void)
+{
+	return count;
+}
+
+void tlb_shootdown_skip(bool on)
+{
+	skip = on;
+}
