@@ -42,9 +42,9 @@ SMP_UEFI = BOCHS_CPUS=$(SMP_BOCHS_CPUS) SMP_BOOT=uefi tests/bochs/uefi-suite.sh 
 TEST_IMAGES += $(SMP_ISO_ALL) $(SMP_ISO_TWO) $(SMP_USB_ALL) $(SMP_USB_TWO)
 test-smp: $(SMP_ISO_ALL) $(SMP_ISO_TWO) $(SMP_USB_ALL) $(SMP_USB_TWO)
 	@tools/run-suites.sh "make test-smp" \
-		"GRUB, every CPU" "SMP_SELFTESTS=8 $(SMP_RUN) $(SMP_ISO_ALL) $(BUILD)/smp/grub-all" \
+		"GRUB, every CPU" "SMP_SELFTESTS=9 $(SMP_RUN) $(SMP_ISO_ALL) $(BUILD)/smp/grub-all" \
 		"GRUB, cpus=2" "SMP_EXPECT=2 $(SMP_RUN) $(SMP_ISO_TWO) $(BUILD)/smp/grub-two" \
-		"UEFI, every CPU" "SMP_SELFTESTS=8 $(SMP_UEFI) $(SMP_USB_ALL) $(BUILD)/smp/uefi-all" \
+		"UEFI, every CPU" "SMP_SELFTESTS=9 $(SMP_UEFI) $(SMP_USB_ALL) $(BUILD)/smp/uefi-all" \
 		"UEFI, cpus=2" "SMP_EXPECT=2 $(SMP_UEFI) $(SMP_USB_TWO) $(BUILD)/smp/uefi-two"
 
 TEST_SUITES += test-smp

@@ -71,13 +71,17 @@ void desc_init_cpu(unsigned int cpu)
 			 "mov %2, %%ss\n\t"
 			 "mov %2, %%fs\n\t"
 			 "mov %2, %%gs\n\t"
-			 "ltr %w3\n\t"
-			 "lidt %4"
+			 "ltr %w3"
 			 :
-			 : "m"(gp), "i"(SEL_CODE64), "r"(SEL_DATA), "r"(SEL_TSS), "m"(ip)
+			 : "m"(gp), "i"(SEL_CODE64), "r"(SEL_DATA), "r"(SEL_TSS)
 			 : "rax", "memory");
-	/* After the GS load, which zeroed the base: from here on %gs:0 is this CPU's number. */
+	/*
+	 * After the GS load, which zeroed the base: from here on %gs:0 is this
+	 * CPU's number.  keyhole's IDT only after it: its NMI handler counts
+	 * on %gs:0, and an NMI can arrive at any instruction.
+	 */
 	wrmsr(MSR_GS_BASE, (u64)(uintptr_t)&d->local);
+	__asm__ volatile("lidt %0" : : "m"(ip) : "memory");
 }
 
 u64 desc_gdt_base(void) { return (u64)(uintptr_t)cpu_desc[this_cpu()].gdt; }
@@ -118,29 +122,35 @@ static void explain_page_fault(enum log_level lvl, const struct trap_frame *tf, 
 	}
 }
 
-/* What arrived in root mode that was no fault of keyhole's (see desc.h). */
+/*
+ * What arrived in root mode that was no fault of keyhole's (see desc.h),
+ * per CPU: an NMI belongs to the guest of the CPU that took it, and the
+ * counters are written only by their own CPU (the pending count also by
+ * its NMI handler, which can interrupt its reader: atomics).
+ */
 static struct {
 	u64 nmis, nmis_pending, interrupts[IDT_VECTORS];
-} seen;
+} seen[MAX_CPUS];
 
 u64 trap_nmi_count(void)
 {
-	return seen.nmis;
+	return __atomic_load_n(&seen[this_cpu()].nmis, __ATOMIC_RELAXED);
 }
 
 bool trap_nmi_take_pending(void)
 {
-	if (!seen.nmis_pending)
-		return false;
-	seen.nmis_pending--;
-	return true;
+	u64 *p = &seen[this_cpu()].nmis_pending, n = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (n && !__atomic_compare_exchange_n(p, &n, n - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return n != 0;
 }
 
 void trap_interrupt(unsigned int vector)
 {
 	if (vector >= IDT_VECTORS)
 		return;
-	seen.interrupts[vector]++;
+	seen[this_cpu()].interrupts[vector]++;
 	if (vector == LAPIC_VECTOR_TLB)
 		tlb_handle_ipi();
 	if (vector != LAPIC_VECTOR_SPURIOUS) /* a spurious interrupt takes no EOI (SDM Vol. 3A 11.9) */
@@ -149,7 +159,7 @@ void trap_interrupt(unsigned int vector)
 
 u64 trap_interrupt_count(unsigned int vector)
 {
-	return vector < IDT_VECTORS ? seen.interrupts[vector] : 0;
+	return vector < IDT_VECTORS ? seen[this_cpu()].interrupts[vector] : 0;
 }
 
 void trap_handler(struct trap_frame *tf)
@@ -160,8 +170,8 @@ void trap_handler(struct trap_frame *tf)
 	 * (hv/vm/run.c), and the interrupted code goes on.
 	 */
 	if (tf->vector == EXC_NMI) {
-		seen.nmis++;
-		seen.nmis_pending++;
+		__atomic_add_fetch(&seen[this_cpu()].nmis, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&seen[this_cpu()].nmis_pending, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	/* An interrupt: keyhole runs with IF = 0, so a stray one (acknowledged ones come from VM exits). */

@@ -118,6 +118,12 @@ void lapic_self_nmi(void)
 		lapic_send(lapic_id(), APIC_DM_NMI | APIC_ICR_ASSERT);
 }
 
+void lapic_send_nmi(u32 apic_id)
+{
+	if (apic.present)
+		lapic_send(apic_id, APIC_DM_NMI | APIC_ICR_ASSERT);
+}
+
 void lapic_timer_oneshot(u32 count)
 {
 	if (!apic.present)

@@ -32,6 +32,8 @@ void lapic_send_ipi(u32 apic_id, u8 vector);
 void lapic_eoi(void);
 /* An NMI to this CPU through the ICR (physical destination: its own APIC ID). */
 void lapic_self_nmi(void);
+/* An NMI to another CPU (its APIC ID). */
+void lapic_send_nmi(u32 apic_id);
 /* The timer, one shot: LAPIC_VECTOR_TIMER after count ticks of the bus clock. */
 void lapic_timer_oneshot(u32 count);
 /*

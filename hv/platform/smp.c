@@ -78,6 +78,11 @@ unsigned int smp_cpus_online(void)
 	return online;
 }
 
+u32 smp_apic_id(unsigned int cpu)
+{
+	return cpu < MAX_CPUS ? cpus[cpu].apic_id : 0;
+}
+
 static u32 load_state(const struct smp_cpu *c)
 {
 	return __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);

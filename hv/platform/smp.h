@@ -21,6 +21,8 @@ void smp_reserve_low_memory(void);
 void smp_start(const char *cmdline, const struct madt_info *madt);
 /* CPUs under keyhole, the boot CPU included. */
 unsigned int smp_cpus_online(void);
+/* The APIC ID of an online CPU (0 .. smp_cpus_online() - 1). */
+u32 smp_apic_id(unsigned int cpu);
 /*
  * Runs fn(arg) on cpu (1 .. smp_cpus_online() - 1) from its idle loop and
  * waits for it to return: 0, -EINVAL (no such CPU), -ETIMEDOUT (no answer

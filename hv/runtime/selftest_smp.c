@@ -4,6 +4,7 @@
  *
  *   fixmap isolation  a protected frame in cpu0's fixmap slot: cpu1 reading
  *                     the same virtual address faults, named by the handler
+ *   NMIs              an NMI sent to cpu1 is cpu1's to hand to its guest
  *   shootdown         cpu1 reads a frame through the direct map (its TLB now
  *                     holds the translation), cpu0 removes the frame from
  *                     the direct map, cpu1 reads again: it must fault.  With
@@ -15,6 +16,7 @@
 #include <keyhole/log.h>
 #include <x86/cr.h>
 #include "hv/cpu/desc.h"
+#include "hv/cpu/lapic.h"
 #include "hv/cpu/tlb.h"
 #include "hv/platform/smp.h"
 #include "hv/runtime/console.h"
@@ -60,6 +62,36 @@ static void flush_on_ap(void *arg)
 	write_cr3(read_cr3());
 }
 
+struct nmi_probe {
+	u64 count;
+	bool pending;
+};
+
+/* On cpu1: its own NMI count, and whether one is pending for its guest. */
+static void nmis_on_ap(void *arg)
+{
+	struct nmi_probe *q = arg;
+
+	q->count = trap_nmi_count();
+	q->pending = trap_nmi_take_pending();
+}
+
+/* An NMI belongs to the CPU that took it: its guest gets it, not cpu0's. */
+static void nmi_test(void)
+{
+	struct nmi_probe before = { 0 }, after = { 0 };
+	u64 cpu0 = trap_nmi_count();
+
+	while (trap_nmi_take_pending())
+		;
+	if (smp_call(1, nmis_on_ap, &before) == 0) {
+		lapic_send_nmi(smp_apic_id(1));
+		smp_call(1, nmis_on_ap, &after);
+	}
+	check(after.count == before.count + 1 && after.pending && trap_nmi_count() == cpu0 && !trap_nmi_take_pending(),
+	      "an NMI sent to cpu1 is counted and pending on cpu1, and nothing on cpu0 (its guest's NMIs are its own)");
+}
+
 static int read_on_ap(const volatile void *va, u8 *byte)
 {
 	struct probe p = { .va = va, .r = -EIO };
@@ -81,6 +113,7 @@ int selftest_smp_run(bool test_hooks)
 	if (smp_cpus_online() < 2)
 		return 0;
 	passed = failed = 0;
+	nmi_test();
 	if (!check(guest_mem_init(&mem, SELFTEST_GUEST_ID) == 0 && guest_mem_add(&mem, _gfn(0), 1, NULL) == 0 &&
 			   guest_mem_lookup(&mem, _gfn(0), &mfn) == 0,
 		   "a one-page test guest memory is created"))

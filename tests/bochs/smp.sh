@@ -59,10 +59,10 @@ check "$c CPUs, $expect used: guest0 exited with status 0" in_serial '^\[keyhole
 st_pass=$(serial_text | grep -acE '^\[selftest-smp\] PASS: ')
 st_fail=$(serial_text | grep -acE '^\[selftest-smp\] FAIL: ')
 serial_text | grep -aE '^\[selftest-smp\] (PASS|FAIL): ' | sed 's/^/  /'
-st_enough() { [ "$st_pass" -ge "${SMP_SELFTESTS:-5}" ]; }
+st_enough() { [ "$st_pass" -ge "${SMP_SELFTESTS:-6}" ]; }
 check "$c CPUs, $expect used: the SMP self-tests closed with their count, none failed" in_serial \
 	"^\[selftest-smp\] $st_pass passed, 0 failed"
-check "$c CPUs, $expect used: at least ${SMP_SELFTESTS:-5} SMP self-tests ran ($st_pass)" st_enough
+check "$c CPUs, $expect used: at least ${SMP_SELFTESTS:-6} SMP self-tests ran ($st_pass)" st_enough
 passed=$((passed + st_pass))
 failed=$((failed + st_fail))
 check "$c CPUs, $expect used: no hypervisor errors" not_in_serial '^\[keyhole\] error: '
