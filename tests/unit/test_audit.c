@@ -86,6 +86,33 @@ TEST(audit_flags_a_stale_fixmap_pte)
 	EXPECT_EQ(fixmap_pop(va), 0);
 }
 
+/*
+ * Issue #13: an active fixmap slot is visible only in its own CPU's root.
+ * cpu0 maps a protected frame in its slot; the same frame in cpu1's slot
+ * PTE, with no mapping of cpu1's behind it, is a leak in cpu1's root.
+ */
+TEST(audit_flags_a_slot_seen_in_another_cpus_root)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t m;
+	void *va;
+
+	make_protected_vm(&vm);
+	EXPECT(hostmm_ncpus() >= 2);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(5), &m), 0);
+	EXPECT_EQ(fixmap_push(m, &va), 0);
+	EXPECT_EQ(audit_host(&rep), 0);
+	unsigned int slot = (unsigned int)(((u64)(uintptr_t)va - fix_to_virt(0)) >> PAGE_SHIFT);
+	hostmm_fixmap_ptes(1)[slot] = mfn_to_pa(m) | PTE_P | PTE_W | PTE_NX;
+	EXPECT_EQ(audit_host(&rep), 1);
+	EXPECT_EQ(rep.first[0].cpu, 1);
+	EXPECT_EQ(rep.first[0].va, (u64)(uintptr_t)va);
+	hostmm_fixmap_ptes(1)[slot] = 0;
+	EXPECT_EQ(audit_host(&rep), 0);
+	EXPECT_EQ(fixmap_pop(va), 0);
+}
+
 TEST(audit_flags_a_drifted_root)
 {
 	struct audit_report rep;
