@@ -40,7 +40,7 @@ STATIC_ASSERT(MAX_CPUS <= 32, "pending is a 32-bit mask");
 static u32 apic_ids[MAX_CPUS];
 static u32 online_mask; /* bit per CPU taking shootdown IPIs, the boot CPU's included */
 static u32 busy, pending;
-static u64 req_va, req_len, count;
+static u64 req_va, req_len;
 static bool skip;
 
 void tlb_cpu_online(unsigned int cpu, u32 apic_id)
@@ -87,7 +87,6 @@ void tlb_shootdown(u64 va, u64 len)
 			      va, len);
 		cpu_relax();
 	}
-	count++;
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 
@@ -105,11 +104,6 @@ void tlb_handle_ipi(void)
 		return; /* a late duplicate: nothing asked of this CPU */
 	flush_range(req_va, req_len);
 	__atomic_and_fetch(&pending, ~(1u << self), __ATOMIC_RELEASE);
-}
-
-u64 tlb_shootdown_count(void)
-{
-	return count;
 }
 
 void tlb_shootdown_skip(bool on)

@@ -15,8 +15,6 @@ void tlb_cpu_online(unsigned int cpu, u32 apic_id);
 void tlb_shootdown(u64 va, u64 len);
 /* The IPI's handler (trap_interrupt(), hv/cpu/desc.c), on the CPU it reached. */
 void tlb_handle_ipi(void);
-/* How many shootdowns sent IPIs (make bench, the self-tests). */
-u64 tlb_shootdown_count(void);
 /* Test hook (selftest with testhooks): no IPIs while set, to show a test can see one missing. */
 void tlb_shootdown_skip(bool skip);
 

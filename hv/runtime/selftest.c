@@ -22,16 +22,27 @@
 #define SELFTEST_GUEST_ID (FRAME_MAX_GUESTS - 1)
 #define PATTERN 0x6b65796865u /* "ehyek" */
 
-static int passed, failed;
+bool selftest_check(struct selftest_tally *t, bool ok, const char *name)
+{
+	console_printf_always(t->tag, "%s: %s", ok ? "PASS" : "FAIL", name);
+	if (ok)
+		t->passed++;
+	else
+		t->failed++;
+	return ok;
+}
+
+int selftest_close(const struct selftest_tally *t)
+{
+	console_printf_always(t->tag, "%d passed, %d failed", t->passed, t->failed);
+	return t->failed;
+}
+
+static struct selftest_tally tally;
 
 static bool check(bool ok, const char *name)
 {
-	console_printf_always("selftest", "%s: %s", ok ? "PASS" : "FAIL", name);
-	if (ok)
-		passed++;
-	else
-		failed++;
-	return ok;
+	return selftest_check(&tally, ok, name);
 }
 
 int selftest_run(void)
@@ -42,10 +53,10 @@ int selftest_run(void)
 	u64 pa;
 	u8 byte;
 
-	passed = failed = 0;
+	tally = (struct selftest_tally){ .tag = "selftest" };
 	check(read_cr3() == hostmm_cpu_pt(0)->root_pa &&
-		      pt_translate(hostmm_cpu_pt(0), (u64)(uintptr_t)&passed, &pa, NULL, NULL) == 0 &&
-		      pa == image_va_to_pa(&passed),
+		      pt_translate(hostmm_cpu_pt(0), (u64)(uintptr_t)&tally, &pa, NULL, NULL) == 0 &&
+		      pa == image_va_to_pa(&tally),
 	      "keyhole's page tables are live (CR3 is its root; the image translates)");
 	check(pt_translate(hostmm_cpu_pt(0), HV_LOAD_PA, NULL, NULL, NULL) != 0,
 	      "no identity map of RAM remains");
@@ -85,6 +96,5 @@ out:
 		check(trap_nmi_count() == nmis + 1 && trap_nmi_take_pending(),
 		      "a self-NMI through the local APIC is taken in root mode, on its own stack, and counted");
 	}
-	console_printf_always("selftest", "%d passed, %d failed", passed, failed);
-	return failed;
+	return selftest_close(&tally);
 }

@@ -19,7 +19,6 @@
 #include "hv/cpu/lapic.h"
 #include "hv/cpu/tlb.h"
 #include "hv/platform/smp.h"
-#include "hv/runtime/console.h"
 #include "hv/runtime/selftest.h"
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
@@ -29,16 +28,11 @@
 #define SELFTEST_GUEST_ID (FRAME_MAX_GUESTS - 1)
 #define PATTERN 0x5a
 
-static int passed, failed;
+static struct selftest_tally tally;
 
 static bool check(bool ok, const char *name)
 {
-	console_printf_always("selftest-smp", "%s: %s", ok ? "PASS" : "FAIL", name);
-	if (ok)
-		passed++;
-	else
-		failed++;
-	return ok;
+	return selftest_check(&tally, ok, name);
 }
 
 struct probe {
@@ -112,7 +106,7 @@ int selftest_smp_run(bool test_hooks)
 
 	if (smp_cpus_online() < 2)
 		return 0;
-	passed = failed = 0;
+	tally = (struct selftest_tally){ .tag = "selftest-smp" };
 	nmi_test();
 	if (!check(guest_mem_init(&mem, SELFTEST_GUEST_ID) == 0 && guest_mem_add(&mem, _gfn(0), 1, NULL) == 0 &&
 			   guest_mem_lookup(&mem, _gfn(0), &mfn) == 0,
@@ -149,6 +143,5 @@ int selftest_smp_run(bool test_hooks)
 	}
 	guest_mem_destroy(&mem);
 out:
-	console_printf_always("selftest-smp", "%d passed, %d failed", passed, failed);
-	return failed;
+	return selftest_close(&tally);
 }

@@ -60,12 +60,6 @@ expect 19 state-check 'exited with status 0 ' "the next guest finds only reset v
 expect 20 spin 'watchdog: 200 million TSC ticks in the guest without its end' "a guest spinning with IF=0 is caught by the watchdog"
 expect 20 spin 'stopped by keyhole: watchdog' "and stopped by name"
 expect 21 invalid-state 'VM entry failed: INVALID_GUEST_STATE.*offending field: GUEST_RFLAGS' "invalid guest state is reported with the offending field"
-expect 17 xsetbv 'exited with status 0 ' "every invalid XCR0 gets #GP in the guest, and keyhole stays up"
-expect 18 state-plant 'exited with status 0 ' "a guest fills its registers with patterns"
-expect 18 state-plant 'register state reset and read back' "keyhole resets them at teardown and reads them back"
-expect 19 state-check 'exited with status 0 ' "the next guest finds only reset values"
-expect 20 spin 'watchdog: 200 million TSC ticks in the guest without its end' "a guest spinning with IF=0 is caught by the watchdog"
-expect 20 spin 'stopped by keyhole: watchdog' "and stopped by name"
 expect 21 invalid-state 'stopped by keyhole: VM entry failed' "and only that guest is stopped"
 check "every guest was created: keyhole went on after each" in_serial '^\[keyhole\] guest22: 16 MiB, entry'
 check "guest22 (plant-leak): the audit catches the planted leak at the next VM entry" in_serial \
