@@ -6,12 +6,21 @@
  * p_paddr and zero-fills it up to p_memsz.  The test guest links at 1 MiB
  * (guest/guest.ld) with p_paddr == p_vaddr.
  *
+ * Several vCPUs (version 2): a module line with vcpus=N starts N vCPUs,
+ * each on a physical CPU of its own, all at the same entry point, at once.
+ * Each gets a block of its own in RDI: the same contents but for
+ * vcpu_index and stack_top (vCPU 0's is the one at 0x1000 a version-1
+ * guest knows; the others' are described in hv/loader/guest_load.h).
+ * Nothing orders the vCPUs' first instructions: a guest that needs vCPU 0
+ * to set things up first (clear .bss, say) makes the others wait for it.
+ *
  * Entry state (what keyhole promises; guest/rt/crt0.S relies on it):
  *
  *   RIP     the ELF entry point (e_entry)
  *   RDI     guest-physical address of a struct kh_guest_boot, 8-byte aligned
  *   RSP     boot->stack_top if that is non-zero, else anything (crt0 then
- *           switches to a stack of its own before it touches memory)
+ *           switches to a stack of its own before it touches memory); a
+ *           vCPU other than 0 always gets a stack (32 KiB)
  *   mode    64-bit mode, CPL 0; CS a 64-bit code segment, the data segment
  *           registers flat; RFLAGS.IF = 0 (the guest has no IDT yet)
  *   paging  CR0.PG = CR4.PAE = EFER.LME = EFER.LMA = 1 over an identity map
@@ -35,7 +44,10 @@
 #define KEYHOLE_GUEST_BOOT_H
 
 #define KH_GUEST_BOOT_MAGIC 0x4f42484b /* "KHBO" in memory order */
-#define KH_GUEST_BOOT_VERSION 1
+#define KH_GUEST_BOOT_VERSION 2
+
+/* The most vCPUs one guest may ask for (its module line's vcpus=N). */
+#define KH_GUEST_VCPUS_MAX 8
 
 /* The most memory a guest gets: the identity map keyhole builds for it covers 4 GiB. */
 #define KH_GUEST_MEM_MAX (4ULL << 30)
@@ -43,6 +55,7 @@
 /* Field offsets, for crt0.S; checked against the struct below. */
 #define KH_GUEST_BOOT_OFF_MAGIC 0
 #define KH_GUEST_BOOT_OFF_STACK_TOP 32
+#define KH_GUEST_BOOT_OFF_VCPU_INDEX 48
 
 #ifndef __ASSEMBLER__
 
@@ -56,16 +69,21 @@ struct kh_guest_boot {
 	uint64_t cmdline_len; /* its length without the NUL, 0 if none */
 	uint64_t stack_top;   /* initial RSP, 16-byte aligned; 0: none given */
 	uint64_t free_gpa;    /* page aligned; first gpa free for the guest */
+	/* Version 2 (a guest reading version 1 stops at free_gpa): */
+	uint32_t vcpu_index;  /* this vCPU's number, 0 .. nr_vcpus - 1 */
+	uint32_t nr_vcpus;    /* how many vCPUs the guest has (its module's vcpus=N; 1 without) */
 };
 
 /* The layout is ABI: both sides compile it, possibly with different flags. */
-_Static_assert(sizeof(struct kh_guest_boot) == 48, "kh_guest_boot layout");
+_Static_assert(sizeof(struct kh_guest_boot) == 56, "kh_guest_boot layout");
 _Static_assert(__builtin_offsetof(struct kh_guest_boot, magic) == KH_GUEST_BOOT_OFF_MAGIC,
 	       "kh_guest_boot layout");
 _Static_assert(__builtin_offsetof(struct kh_guest_boot, mem_size) == 8, "kh_guest_boot layout");
 _Static_assert(__builtin_offsetof(struct kh_guest_boot, stack_top) == KH_GUEST_BOOT_OFF_STACK_TOP,
 	       "kh_guest_boot layout");
 _Static_assert(__builtin_offsetof(struct kh_guest_boot, free_gpa) == 40, "kh_guest_boot layout");
+_Static_assert(__builtin_offsetof(struct kh_guest_boot, vcpu_index) == KH_GUEST_BOOT_OFF_VCPU_INDEX,
+	       "kh_guest_boot layout");
 
 #endif /* !__ASSEMBLER__ */
 
