@@ -77,12 +77,13 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -nostdinc \
 	-Iinclude -Iguest/rt -Iguest/lib
 GUEST_ASFLAGS := -g -Iinclude -Iguest/rt
 
-GUEST_RT_SRCS := guest/rt/crt0.S guest/rt/trap_entry.S guest/rt/syscalls.c guest/rt/traps.c guest/rt/user.c guest/rt/user_entry.S
-GUEST_LIB_SRCS := guest/lib/report.c
+GUEST_RT_SRCS := guest/rt/crt0.S guest/rt/trap_entry.S guest/rt/syscalls.c guest/rt/traps.c guest/rt/user.c guest/rt/user_entry.S \
+	guest/rt/vcpu.c guest/rt/print.c lib/printf.c
+GUEST_LIB_SRCS := guest/lib/report.c guest/lib/state.c
 GUEST_TEST_SRCS := guest/tests/test_guest.c
 
 GUEST_OBJS := $(patsubst %,$(GUEST_BUILD)/%.o,$(basename $(GUEST_RT_SRCS) $(GUEST_LIB_SRCS) $(GUEST_TEST_SRCS)))
-GUEST_HDRS := $(wildcard guest/rt/*.h guest/lib/*.h include/keyhole/*.h)
+GUEST_HDRS := $(wildcard guest/rt/*.h guest/lib/*.h include/keyhole/*.h include/x86/*.h) lib/printf.h
 # Compiler helpers (128-bit division and the like) from the host gcc's
 # libgcc, which is built with the red zone: harmless while the guest runs
 # with interrupts off, where only a fatal exception can land on a stack.
@@ -96,6 +97,12 @@ $(GUEST_BUILD)/%.o: %.c $(GUEST_HDRS) $(NEWLIB_STAMP)
 $(GUEST_BUILD)/%.o: %.S $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_ASFLAGS) -c -o $@ $<
+
+# kh_printf() (guest/rt/print.c) is keyhole's own formatter, lib/printf.c,
+# whose vsnprintf and snprintf are renamed here so that newlib's, with their
+# floating point, stay the ones vCPU 0's stdio and the test guest call.
+GUEST_FMT_FLAGS := -I. -Dvsnprintf=kh_fmt_vsnprintf -Dsnprintf=kh_fmt_snprintf
+$(GUEST_BUILD)/lib/printf.o $(GUEST_BUILD)/guest/rt/print.o: GUEST_CFLAGS += $(GUEST_FMT_FLAGS)
 
 # ld, not the gcc driver: the driver would add the host's PIE, build-id and
 # relro defaults, none of which mean anything to a guest loaded by keyhole.
@@ -123,7 +130,7 @@ newlib: $(NEWLIB_STAMP)
 guest: $(BUILD)/guest.elf $(BUILD)/guest_blob.o
 
 # More guests on the same runtime: build/guests/NAME.elf from guest/NAME/NAME.c.
-EXTRA_GUESTS := hostile fuzz bench
+EXTRA_GUESTS := hostile fuzz bench smp
 GUEST_RT_OBJS := $(patsubst %,$(GUEST_BUILD)/%.o,$(basename $(GUEST_RT_SRCS) $(GUEST_LIB_SRCS)))
 
 define GUEST_IMAGE

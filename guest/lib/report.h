@@ -11,6 +11,10 @@
  * skipped) and returns the number of failures, which main() returns and the
  * runtime hands to keyhole as the guest's exit status.  The harness reading
  * the serial log judges a run by that line.
+ *
+ * Every vCPU may report; each has its own tally and closing line.  On vCPUs
+ * other than 0 the messages are formatted by kh_printf() (rt.h): integer
+ * conversions, %s, %c and %p only.
  */
 #ifndef GUEST_REPORT_H
 #define GUEST_REPORT_H

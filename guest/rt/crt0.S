@@ -3,14 +3,26 @@
  * identity-mapped, interrupts off, with RDI pointing at the boot-info block
  * (the full entry contract is in include/keyhole/guest_boot.h).
  *
- * _start takes the stack the block offers, or its own; clears .bss; makes
- * sure SSE is usable and x87/MXCSR are in their reset state (the VMCS does
- * not carry them, so the guest inherits whatever the CPU last held); installs
- * the exception handlers; runs the C constructors; then main(0, {NULL},
- * {NULL}) and exit() with main's result, which ends in the KH_HC_EXIT
- * hypercall (syscalls.c).
+ * Every vCPU of the guest enters here, all at once and in no set order.
+ * Each first records its block in its own kh_vcpu_local entry and points its
+ * GS base there (vcpu.h), then makes sure SSE is usable and x87/MXCSR are in
+ * their reset state (the VMCS does not carry them, so a vCPU inherits
+ * whatever its CPU last held).
+ *
+ * vCPU 0 then takes the stack the block offers, or its own; clears .bss;
+ * installs the exception handlers; runs the C constructors; releases the
+ * other vCPUs; then main(0, {NULL}, {NULL}) and exit() with main's result,
+ * which ends in the KH_HC_EXIT hypercall (syscalls.c).
+ *
+ * Every other vCPU takes the stack keyhole gave it and waits until vCPU 0
+ * has released it: .bss, the IDT and the constructors are vCPU 0's work and
+ * must not be raced.  Then kh_vcpu_start() (vcpu.c) runs the program's
+ * kh_vcpu_main(index) and ends in the EXIT hypercall with its result.
  */
 #include <keyhole/guest_boot.h>
+#include <x86/msr.h>
+
+#include "vcpu.h"
 
 #define X86_CR0_MP (1 << 1)
 #define X86_CR0_EM (1 << 2)
@@ -28,11 +40,37 @@ _start:
 	cld
 
 	/*
-	 * Remember the block before .bss is cleared: kh_boot_gpa lives in
-	 * .data.  It is validated in C (kh_boot_info()); here it is only
-	 * trusted for its stack after the magic matches.
+	 * Which vCPU this is: only a valid version-2 block says; without one
+	 * this is vCPU 0 (and kh_boot_info() will find no block).  An index
+	 * beyond the table is not ours to run: stop.
 	 */
-	movq %rdi, kh_boot_gpa(%rip)
+	xorl %esi, %esi
+	testq %rdi, %rdi
+	jz 1f
+	cmpl $KH_GUEST_BOOT_MAGIC, KH_GUEST_BOOT_OFF_MAGIC(%rdi)
+	jne 1f
+	cmpl $KH_GUEST_BOOT_VERSION, KH_GUEST_BOOT_OFF_VERSION(%rdi)
+	jne 1f
+	movl KH_GUEST_BOOT_OFF_VCPU_INDEX(%rdi), %esi
+	cmpl $KH_GUEST_VCPUS_MAX, %esi
+	jae halt
+1:
+	/* kh_vcpu_local[index] = { RDI, index }, and GS base = its address. */
+	movl %esi, %ebx
+	shlq $KH_VCPU_LOCAL_SHIFT, %rbx
+	leaq kh_vcpu_local(%rip), %rax
+	addq %rax, %rbx
+	movq %rdi, KH_VCPU_LOCAL_OFF_BOOT(%rbx)
+	movl %esi, KH_VCPU_LOCAL_OFF_INDEX(%rbx)
+	movl $MSR_GS_BASE, %ecx
+	movl %ebx, %eax
+	movq %rbx, %rdx
+	shrq $32, %rdx
+	wrmsr
+	testl %esi, %esi
+	jnz secondary
+
+	/* vCPU 0.  The block is trusted for its stack only once its magic matched. */
 	leaq guest_stack_top(%rip), %rsp
 	testq %rdi, %rdi
 	jz 1f
@@ -53,34 +91,16 @@ _start:
 	xorl %eax, %eax
 	rep stosb
 
-	/*
-	 * SSE: keyhole should have enabled it already; write CR0/CR4 only if
-	 * not, since a write a hypervisor owns bits of may cost a VM exit.
-	 */
-	movq %cr0, %rax
-	movq %rax, %rcx
-	andq $~X86_CR0_EM, %rax
-	orq $X86_CR0_MP, %rax
-	cmpq %rax, %rcx
-	je 2f
-	movq %rax, %cr0
-2:
-	movq %cr4, %rax
-	movq %rax, %rcx
-	orq $(X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT), %rax
-	cmpq %rax, %rcx
-	je 3f
-	movq %rax, %cr4
-3:
-	fninit
-	ldmxcsr mxcsr_reset(%rip)
-
+	call cpu_init
 	call kh_traps_init
 
 	/* newlib's exit() runs the destructors once this is registered. */
 	leaq __libc_fini_array(%rip), %rdi
 	call atexit
 	call __libc_init_array
+
+	/* What the other vCPUs share is ready: let them go (on x86 a plain store is a release). */
+	movl $1, vcpus_released(%rip)
 
 	xorl %edi, %edi           /* argc */
 	leaq null_vector(%rip), %rsi  /* argv: { NULL } */
@@ -89,10 +109,54 @@ _start:
 	movl %eax, %edi
 	call exit
 	/* exit() does not return; if the hypercall ever did, stop here. */
-4:
+	jmp halt
+
+	/* vCPU 1 and up: keyhole always gives them a stack (guest_boot.h); without one there is nowhere to run. */
+secondary:
+	movq KH_GUEST_BOOT_OFF_STACK_TOP(%rdi), %rsp
+	testq %rsp, %rsp
+	jz halt
+	andq $-STACK_ALIGN, %rsp
+	xorl %ebp, %ebp
+	call cpu_init
+2:
+	pause
+	cmpl $0, vcpus_released(%rip)
+	je 2b
+	call kh_vcpu_start
+	/* kh_vcpu_start() ends in the EXIT hypercall; a HLT ends a vCPU too. */
+halt:
+	cli
 	hlt
-	jmp 4b
+	jmp halt
 	.size _start, . - _start
+
+	/*
+	 * What each vCPU sets on its own CPU.  SSE: keyhole should have
+	 * enabled it already; write CR0/CR4 only if not, since a write a
+	 * hypervisor owns bits of may cost a VM exit.
+	 */
+	.type cpu_init, @function
+cpu_init:
+	movq %cr0, %rax
+	movq %rax, %rcx
+	andq $~X86_CR0_EM, %rax
+	orq $X86_CR0_MP, %rax
+	cmpq %rax, %rcx
+	je 1f
+	movq %rax, %cr0
+1:
+	movq %cr4, %rax
+	movq %rax, %rcx
+	orq $(X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT), %rax
+	cmpq %rax, %rcx
+	je 2f
+	movq %rax, %cr4
+2:
+	fninit
+	ldmxcsr mxcsr_reset(%rip)
+	ret
+	.size cpu_init, . - cpu_init
 
 	/*
 	 * newlib is built with HAVE_INIT_FINI and calls _init/_fini around the
@@ -117,11 +181,15 @@ mxcsr_reset:
 null_vector:
 	.quad 0
 
+	/* In .data, not .bss: written before vCPU 0 clears .bss. */
 	.data
-	.balign 8
-	.globl kh_boot_gpa
-kh_boot_gpa:
-	.quad 0
+	.balign KH_VCPU_LOCAL_SIZE
+	.globl kh_vcpu_local
+kh_vcpu_local:
+	.skip KH_VCPU_LOCAL_SIZE * KH_GUEST_VCPUS_MAX
+	.balign 4
+vcpus_released:
+	.long 0
 
 	.bss
 	.balign 4096

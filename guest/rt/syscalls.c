@@ -10,13 +10,16 @@
  * structure, which is where <errno.h>'s errno reads from.
  *
  *   stdout, stderr  COM1, one OUT per byte; keyhole intercepts the port and
- *                   forwards the bytes, tagged as this guest's
+ *                   forwards the bytes, tagged as this guest's (and vCPU's)
  *   stdin           always at end of file
  *   heap            a static array in .bss, handed out by sbrk()
  *   _exit(status)   the KH_HC_EXIT hypercall
  *
  * Anything else (files, processes, clocks) fails with the errno POSIX would
  * give a process that has none.
+ *
+ * Of all this only the console and _exit() serve every vCPU; the rest is
+ * vCPU 0's, as newlib is (vcpu.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +36,7 @@
 
 #include "kh.h"
 #include "rt.h"
+#include "vcpu.h"
 
 #undef errno
 int errno;
@@ -46,15 +50,21 @@ int errno;
 static unsigned char guest_heap[GUEST_HEAP_SIZE] __attribute__((aligned(4096)));
 static size_t heap_used;
 
-/* Set by crt0.S from RDI before .bss is cleared. */
-extern uint64_t kh_boot_gpa;
-
+/*
+ * This vCPU's block, as crt0.S found it in RDI.  A version-2 block is
+ * trusted only if its index and count agree with each other and with the
+ * slot crt0 filed it under.
+ */
 const struct kh_guest_boot *kh_boot_info(void)
 {
+	const struct kh_vcpu_local *self = kh_vcpu_self();
 	/* Identity-mapped: the gpa is the pointer. */
-	const struct kh_guest_boot *boot = (const void *)(uintptr_t)kh_boot_gpa;
+	const struct kh_guest_boot *boot = (const void *)(uintptr_t)self->boot_gpa;
 
 	if (!boot || boot->magic != KH_GUEST_BOOT_MAGIC || boot->version != KH_GUEST_BOOT_VERSION)
+		return NULL;
+	if (boot->nr_vcpus == 0 || boot->nr_vcpus > KH_GUEST_VCPUS_MAX || boot->vcpu_index >= boot->nr_vcpus ||
+	    boot->vcpu_index != self->index)
 		return NULL;
 	return boot;
 }
@@ -64,10 +74,49 @@ static int is_console(int fd)
 	return fd == STDIN_FILENO || fd == STDOUT_FILENO || fd == STDERR_FILENO;
 }
 
+/*
+ * The console lock: 1 + the index of the vCPU that holds it, 0 when free.
+ * Its holder may take it again (console_depth counts how deep), so that an
+ * exception raised while a vCPU prints can still report itself.
+ */
+static uint32_t console_owner;
+static unsigned int console_depth; /* the holder's alone */
+
+void kh_console_lock(void)
+{
+	uint32_t me = kh_vcpu_index() + 1, free = 0;
+
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me) {
+		console_depth++;
+		return;
+	}
+	while (!__atomic_compare_exchange_n(&console_owner, &free, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		free = 0;
+		__builtin_ia32_pause();
+	}
+	console_depth = 1;
+}
+
+void kh_console_unlock(void)
+{
+	if (--console_depth == 0)
+		__atomic_store_n(&console_owner, 0, __ATOMIC_RELEASE);
+}
+
+void kh_console_drop(void)
+{
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == kh_vcpu_index() + 1) {
+		console_depth = 0;
+		__atomic_store_n(&console_owner, 0, __ATOMIC_RELEASE);
+	}
+}
+
 void kh_console_write(const char *buf, size_t len)
 {
+	kh_console_lock();
 	for (size_t i = 0; i < len; i++)
 		outb(COM1_PORT, (uint8_t)buf[i]);
+	kh_console_unlock();
 }
 
 _READ_WRITE_RETURN_TYPE write(int fd, const void *buf, size_t len)

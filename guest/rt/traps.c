@@ -16,6 +16,7 @@
 
 #include "rt.h"
 #include "traps.h"
+#include "vcpu.h"
 
 #define IDT_GATE_INTERRUPT_64 0xe
 #define IDT_GATE_PRESENT (1u << 7)
@@ -67,7 +68,14 @@ void kh_traps_init(void)
 			.offset_high = (uint32_t)(handler >> 32),
 		};
 	}
+	kh_traps_load();
+}
+
+/* IDTR is per CPU: every vCPU loads the one IDT. */
+void kh_traps_load(void)
+{
 	struct idt_ptr ptr = { .limit = sizeof(idt) - 1, .base = (uintptr_t)idt };
+
 	__asm__ volatile("lidt %0" : : "m"(ptr));
 }
 
@@ -96,15 +104,17 @@ static void put_hex(uint64_t v)
 
 void kh_trap(const struct kh_trap_frame *f)
 {
-	static bool in_trap;
+	struct kh_vcpu_local *self = kh_vcpu_self();
 	const char *name = f->vector < KH_TRAP_VECTORS ? exception_names[f->vector] : 0;
 
 	/* A fault while reporting a fault: stop rather than recurse. */
-	if (in_trap)
+	if (self->in_trap)
 		for (;;)
 			__asm__ volatile("cli; hlt");
-	in_trap = true;
+	self->in_trap = 1;
 
+	/* One line, even if another vCPU prints too; the lock is ours again if the fault hit while we held it. */
+	kh_console_lock();
 	put_str("\nguest: unexpected exception ");
 	put_str(name ? name : "(reserved)");
 	put_str(" vector ");
@@ -123,5 +133,6 @@ void kh_trap(const struct kh_trap_frame *f)
 		put_hex(cr2);
 	}
 	put_str("\n");
+	kh_console_drop(); /* also if the fault hit while this vCPU was printing: the others must not wait for it */
 	_exit(KH_EXIT_EXCEPTION(f->vector));
 }

@@ -195,8 +195,12 @@ static const struct kh_guest_boot *test_boot_info(void)
 {
 	const struct kh_guest_boot *boot = kh_boot_info();
 
-	if (!report(boot != NULL, "boot info block present (magic, version)"))
+	if (!report(boot != NULL, "boot info block present (magic, version, vCPU numbers)"))
 		return NULL;
+	/* This guest's module line asks for no vcpus=: it is vCPU 0 of 1. */
+	report(boot->version == 2 && boot->vcpu_index == 0 && boot->nr_vcpus == 1 && kh_vcpu_index() == 0 &&
+	       kh_nr_vcpus() == 1, "boot info version %" PRIu32 ": vCPU %" PRIu32 " of %" PRIu32 " (want 2: 0 of 1)",
+	       boot->version, boot->vcpu_index, boot->nr_vcpus);
 	report_info("guest memory 0x%" PRIx64 " bytes, free from 0x%" PRIx64
 		    ", image 0x%" PRIx64 "-0x%" PRIx64, boot->mem_size, boot->free_gpa,
 		    gpa_of(__guest_image_start), gpa_of(__guest_image_end));
