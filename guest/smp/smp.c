@@ -72,7 +72,7 @@ static void parse_cmdline(void)
 			iters = strtoul(p + 6, NULL, 0);
 		else if (n > 6 && strncmp(p, "vcpus=", 6) == 0)
 			vcpus_asked = (unsigned int)strtoul(p + 6, NULL, 0);
-		for (unsigned int m = MODE_RACE; m <= MODE_CHECK && !mode_seen; m++)
+		for (unsigned int m = MODE_CHECKS; m <= MODE_CHECK && !mode_seen; m++)
 			if (n == strlen(mode_names[m]) && strncmp(p, mode_names[m], n) == 0) {
 				mode = (enum mode)m;
 				mode_seen = true;
@@ -282,16 +282,20 @@ static int run_checks(unsigned int v)
 
 /* ---- race: MEM_SHARE / MEM_UNSHARE against DIAG_FILL / DIAG_CHECKSUM ------ */
 
-/* Two pages for each vCPU but 0; each fills the 4 KiB straddling its two. */
+/*
+ * Two pages for each vCPU but 0; each fills the 2 KiB straddling its two,
+ * so that every DIAG call maps two frames: enough for keyhole to be caught
+ * in the middle of one, little enough for 10,000 rounds in Bochs.
+ */
 #define RACE_PAGES_EACH 2
-#define RACE_SLICE PAGE
+#define RACE_SLICE 2048u
 static uint8_t race_pages[(KH_GUEST_VCPUS_MAX - 1) * RACE_PAGES_EACH][PAGE] __attribute__((aligned(PAGE)));
 static uint64_t race_round;   /* calls vCPU 0 has completed */
 static uint32_t fillers_done; /* vCPUs that have finished their rounds */
 
 static uint8_t *race_slice(unsigned int v)
 {
-	return race_pages[(v - 1) * RACE_PAGES_EACH] + PAGE / 2;
+	return race_pages[(v - 1) * RACE_PAGES_EACH] + PAGE - RACE_SLICE / 2;
 }
 
 static int race_sharer(void)
