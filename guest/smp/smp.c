@@ -23,7 +23,8 @@
  *           reset and its share of memory and of its stack all zeros
  *
  * Each vCPU prints PASS/FAIL lines and its own closing "N passed, N failed"
- * (keyhole tags vCPU k's lines [guestN.k]) and exits with its failure count.
+ * (keyhole tags vCPU k's lines [guestN.k] and cuts them at 159 characters:
+ * the messages stay shorter) and exits with its failure count.
  * vCPU 0 runs main(), the others kh_vcpu_main() (guest/rt/vcpu.c); only
  * vCPU 0 may use newlib's stdio, so everything here prints through report().
  */
@@ -321,8 +322,7 @@ static int race_sharer(void)
 		during += filling;
 	}
 	report(errors == 0, "race: %lu MEM_SHARE + MEM_UNSHARE pairs over gfns %#" PRIx64 "+%" PRIu64
-	       " (%lu while other vCPUs filled them): every call returned 0 (%lu did not, the first %" PRId64 ")",
-	       pairs, gfn, npages, during, errors, first);
+	       " (%lu while others filled): %lu calls failed (first %" PRId64 ")", pairs, gfn, npages, during, errors, first);
 	for (uint64_t i = 0; i < npages; i++)
 		out &= kh_hypercall1(KH_HC_DIAG_IN_DMAP, gfn + i) == 0;
 	report(out, "race: after the last MEM_UNSHARE every page of the range is out of the direct map");
@@ -365,10 +365,9 @@ static int race_filler(unsigned int v)
 	}
 	__atomic_fetch_add(&fillers_done, 1, __ATOMIC_RELEASE);
 	report(errors == 0 && differ == 0 && wrong == 0,
-	       "race: %lu rounds of DIAG_FILL + DIAG_CHECKSUM over [%#" PRIx64 ", +%u) while vCPU 0 shared and "
-	       "unshared it: every call answered (%lu failed, the first %" PRId64 "), keyhole's checksum was the "
-	       "guest's (%lu differed) and the bytes were the fill (%lu rounds not)",
-	       rounds, gpa_of(slice), RACE_SLICE, errors, first, differ, wrong);
+	       "race: %lu rounds of DIAG_FILL + DIAG_CHECKSUM over [%#" PRIx64 ", +%u): %lu calls failed (first %" PRId64
+	       "), %lu checksums not the guest's, %lu fills wrong", rounds, gpa_of(slice), RACE_SLICE, errors, first,
+	       differ, wrong);
 	report(overlapped > 0, "race: %lu of the rounds overlapped a MEM_SHARE or MEM_UNSHARE", overlapped);
 	return report_summary();
 }

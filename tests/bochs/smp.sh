@@ -64,7 +64,7 @@ vcpu_ok() {
 exited_ok() { in_serial "^\[keyhole\] guest$1: exited with status 0 after"; }
 # The CPUs guest N's vCPUs started on, one a line in vCPU order.
 cpus_of() {
-	serial_text | sed -nE "s/^\[keyhole\] guest$1: vCPU ([0-9]+) on cpu([0-9]+)\$/\1 \2/p" | sort -n | cut -d' ' -f2
+	serial_text | sed -nE "s/^\[keyhole\] guest$1: vCPU ([0-9]+) on cpu([0-9]+)( \\(APIC id [0-9]+\\))?\$/\1 \2/p" | sort -n | cut -d' ' -f2
 }
 # N vCPUs of guest N started, each once, each on a CPU of its own.
 own_cpus() {
