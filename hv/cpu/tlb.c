@@ -18,13 +18,22 @@
  * only after the call that restored them returns.  The fixmap is per-CPU:
  * its slots are flushed with a local INVLPG (mm/fixmap.c).
  *
- * One request at a time (a spin flag): its range lies in two words, and
- * each target clears its bit in `pending` after it has flushed.  Past
- * FLUSH_ALL_PAGES pages a CR3 reload is cheaper than INVLPG per page;
+ * One request at a time (a ticket lock, req_lock): its range lies in two
+ * words, and each target clears its bit in `pending` after it has flushed.
+ * Past FLUSH_ALL_PAGES pages a CR3 reload is cheaper than INVLPG per page;
  * keyhole maps nothing global, so it drops everything that could be stale.
+ *
+ * Host code runs with IF=0, so a CPU that is spinning takes no IPI.  Every
+ * host spin-wait serves its CPU's bit of `pending` itself (tlb_poll(),
+ * through arch_spin_wait(), include/keyhole/spinlock.h): that is what keeps
+ * a CPU waiting for a lock, or for req_lock while another CPU's request is
+ * in flight, from stalling the CPU that waits for its acknowledgement.  Two
+ * CPUs that start a shootdown at once are the plainest case: the second
+ * waits on req_lock and, serving its bit there, lets the first finish.
  */
 #include <keyhole/layout.h>
 #include <keyhole/panic.h>
+#include <keyhole/spinlock.h>
 #include <x86/cpu.h>
 #include <x86/cr.h>
 #include "hv/cpu/desc.h"
@@ -39,7 +48,8 @@ STATIC_ASSERT(MAX_CPUS <= 32, "pending is a 32-bit mask");
 
 static u32 apic_ids[MAX_CPUS];
 static u32 online_mask; /* bit per CPU taking shootdown IPIs, the boot CPU's included */
-static u32 busy, pending;
+static spinlock_t req_lock;
+static u32 pending; /* bit per CPU that has yet to flush the request in req_va, req_len */
 static u64 req_va, req_len;
 static bool skip;
 
@@ -71,8 +81,7 @@ void tlb_shootdown(u64 va, u64 len)
 
 	if (!others || len == 0 || skip)
 		return;
-	while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	spin_lock(&req_lock); /* serves this CPU's bit of another CPU's request meanwhile */
 	req_va = va;
 	req_len = len;
 	__atomic_store_n(&pending, others, __ATOMIC_RELEASE);
@@ -85,9 +94,9 @@ void tlb_shootdown(u64 va, u64 len)
 			panic("tlb: CPUs (mask %#x) did not acknowledge the shootdown of [%#lx, +%#lx): their TLBs may "
 			      "still reach frames that left the direct map", __atomic_load_n(&pending, __ATOMIC_ACQUIRE),
 			      va, len);
-		cpu_relax();
+		arch_spin_wait(); /* this CPU's bit is never set here (others excludes it): a plain pause */
 	}
-	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+	spin_unlock(&req_lock);
 }
 
 /* mm/arch.h's shootdown is this file's (arch_mm.c calling here would close a call cycle through the LAPIC). */
@@ -96,14 +105,42 @@ void arch_shootdown(u64 va, u64 len)
 	tlb_shootdown(va, len);
 }
 
-void tlb_handle_ipi(void)
+/*
+ * Serves this CPU's bit of the request in flight, if set.  The IPI handler
+ * and tlb_poll() both come here, on the CPU they serve and with IF=0, so
+ * they never run at once on one CPU.  The request cannot change while the
+ * bit is set: its initiator holds req_lock until `pending` is empty.
+ */
+static void serve(unsigned int self)
 {
-	unsigned int self = this_cpu();
-
 	if (!(__atomic_load_n(&pending, __ATOMIC_ACQUIRE) & (1u << self)))
-		return; /* a late duplicate: nothing asked of this CPU */
+		return; /* a late duplicate, or served by a poll: nothing asked of this CPU */
 	flush_range(req_va, req_len);
 	__atomic_and_fetch(&pending, ~(1u << self), __ATOMIC_RELEASE);
+}
+
+void tlb_handle_ipi(void)
+{
+	serve(this_cpu());
+}
+
+void tlb_poll(void)
+{
+	/*
+	 * One load when nothing is pending, and no GS read: spin-waits run from
+	 * the first lock on, before this CPU's GS is set up (hv/cpu/desc.c).
+	 * The IPI of a request served here stays latched in the local APIC and
+	 * arrives later as a duplicate, which serve() ignores.
+	 */
+	if (likely(!__atomic_load_n(&pending, __ATOMIC_RELAXED)))
+		return;
+	serve(this_cpu());
+}
+
+void arch_spin_wait(void)
+{
+	tlb_poll();
+	cpu_relax();
 }
 
 void tlb_shootdown_skip(bool on)

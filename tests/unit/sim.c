@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
+#include <keyhole/spinlock.h>
 #include "mm/arch.h"
 #include "mm/hostmm.h"
 #include "mm/pte.h"
@@ -23,7 +25,8 @@
 #include "test.h"
 
 struct sim_counters sim;
-unsigned int sim_cpu;
+__thread unsigned int sim_cpu;
+void (*sim_spin_hook)(void);
 char sim_panic_msg[512];
 
 static int memfd = -1;
@@ -91,6 +94,21 @@ void arch_invept(u64 eptp)
 unsigned int arch_cpu_id(void)
 {
 	return sim_cpu;
+}
+
+/*
+ * The unit tests' spin-wait: no shootdown to serve (the simulated machine
+ * has one MMU), so a pause, a count, and the test's hook.  The count is per
+ * thread: a test sees that its thread is waiting.
+ */
+__thread u64 sim_spins;
+
+void arch_spin_wait(void)
+{
+	sim_spins++;
+	if (sim_spin_hook)
+		sim_spin_hook();
+	__builtin_ia32_pause();
 }
 
 u64 arch_dmap_base(void)
@@ -237,6 +255,7 @@ void sim_reset(void)
 	}
 	memset(&sim, 0, sizeof(sim));
 	sim_cpu = 0;
+	sim_spin_hook = NULL;
 	/* The early boot map: all of RAM in the direct-map window, no fixmap. */
 	struct run all = { SIM_DMAP_BASE, SIM_DMAP_BASE + SIM_RAM_BYTES, 0, PROT_READ | PROT_WRITE };
 	struct run fix = { SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES, 0, -1 };
@@ -281,7 +300,8 @@ void sim_boot_small(void)
 
 /* ---- panic, log, faults ---- */
 
-static jmp_buf *panic_jmp;
+static __thread jmp_buf *panic_jmp;
+__thread bool sim_in_thread;
 sigjmp_buf test_abort_jmp;
 
 void panic(const char *fmt, ...)
@@ -293,6 +313,11 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	if (panic_jmp)
 		longjmp(*panic_jmp, 1);
+	if (sim_in_thread) {
+		/* No jump out of another thread's stack: a test thread that panics ends the run. */
+		fprintf(stderr, "unexpected PANIC in a test thread (cpu %u): %s\n", sim_cpu, sim_panic_msg);
+		abort();
+	}
 	fprintf(stderr, "unexpected PANIC: %s\n", sim_panic_msg);
 	test_fail(__FILE__, __LINE__, "unexpected panic");
 	siglongjmp(test_abort_jmp, 1);
@@ -316,6 +341,7 @@ int test_expect_panic(void (*fn)(void *), void *arg)
 
 static char logbuf[1 << 16];
 static size_t loglen;
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER; /* tests with threads log too */
 
 void kh_log(enum log_level level, const char *fmt, ...)
 {
@@ -327,6 +353,7 @@ void kh_log(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (getenv("KEYHOLE_UNIT_VERBOSE"))
 		fprintf(stderr, "  log[%d]: %s\n", level, line);
+	pthread_mutex_lock(&log_mutex);
 	size_t n = strlen(line);
 	if (loglen + n + 2 >= sizeof(logbuf))
 		loglen = 0;
@@ -334,6 +361,7 @@ void kh_log(enum log_level level, const char *fmt, ...)
 	loglen += n;
 	logbuf[loglen++] = '\n';
 	logbuf[loglen] = 0;
+	pthread_mutex_unlock(&log_mutex);
 }
 
 bool sim_log_contains(const char *needle)
