@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <keyhole/log.h>
@@ -45,8 +47,8 @@ static void die(const char *what)
 
 void arch_flush_va(u64 va)
 {
-	sim.flush_va++;
-	sim.last_flush_va = va;
+	__atomic_add_fetch(&sim.flush_va, 1, __ATOMIC_RELAXED); /* threads flush their own slots at once */
+	__atomic_store_n(&sim.last_flush_va, va, __ATOMIC_RELAXED);
 	if (!sim.root)
 		return;
 	/* Superset of INVLPG: re-walk the whole 1 GiB around va (any leaf holding va lies inside). */
@@ -57,12 +59,41 @@ void arch_flush_va(u64 va)
 		sync_range(SIM_FIXMAP_BASE, SIM_FIXMAP_BYTES, SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES);
 }
 
-/* The simulated machine has one MMU: the shootdown is recorded (the other CPUs' TLBs are the emulator runs'). */
+/*
+ * The simulated machine has one MMU: the shootdown is recorded (the other
+ * CPUs' TLBs are the emulator runs').  In a test whose threads play CPUs
+ * (sim_shootdown_cpus), it is also the protocol's bookkeeping as
+ * hv/cpu/tlb.c keeps it: a bit per other CPU in `pending`, the initiator
+ * spinning until each has cleared its own, and nobody taking an IPI, so a
+ * CPU clears its bit only from its spin-waits (arch_spin_wait() below, as
+ * tlb_poll()).  A spin-wait in the core that does not serve deadlocks that
+ * test, which the timeout turns into a failure.
+ */
+u32 sim_shootdown_cpus;
+u64 sim_shootdown_served;
+static u32 sim_pending;
+
+#define SIM_ACK_TIMEOUT_S 20
+
 void arch_shootdown(u64 va, u64 len)
 {
 	sim.shootdown++;
 	sim.last_shootdown_va = va;
 	sim.last_shootdown_len = len;
+
+	u32 others = __atomic_load_n(&sim_shootdown_cpus, __ATOMIC_ACQUIRE) & ~(1u << sim_cpu);
+	if (!others)
+		return;
+	__atomic_store_n(&sim_pending, others, __ATOMIC_RELEASE);
+	time_t start = time(NULL);
+	while (__atomic_load_n(&sim_pending, __ATOMIC_ACQUIRE)) {
+		if (time(NULL) - start > SIM_ACK_TIMEOUT_S) {
+			fprintf(stderr, "sim: CPUs %#x never acknowledged cpu %u's shootdown: a spin-wait that does not "
+					"serve it?\n", __atomic_load_n(&sim_pending, __ATOMIC_ACQUIRE), sim_cpu);
+			abort();
+		}
+		sched_yield(); /* the threads that must serve it need the host's cores */
+	}
 }
 
 static void sync_all(void)
@@ -105,10 +136,23 @@ __thread u64 sim_spins;
 
 void arch_spin_wait(void)
 {
+	u32 bit = 1u << sim_cpu;
+
+	if (__atomic_load_n(&sim_pending, __ATOMIC_ACQUIRE) & bit) {
+		__atomic_and_fetch(&sim_pending, ~bit, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&sim_shootdown_served, 1, __ATOMIC_RELAXED);
+	}
 	sim_spins++;
 	if (sim_spin_hook)
 		sim_spin_hook();
 	__builtin_ia32_pause();
+	/*
+	 * Threads outnumber the host's cores: a waiter that does not yield keeps
+	 * the lock's next ticket holder off the core (a real CPU is never
+	 * descheduled), and a ticket lock then waits for the scheduler.
+	 */
+	if ((sim_spins & 7) == 0)
+		sched_yield();
 }
 
 u64 arch_dmap_base(void)
@@ -256,6 +300,9 @@ void sim_reset(void)
 	memset(&sim, 0, sizeof(sim));
 	sim_cpu = 0;
 	sim_spin_hook = NULL;
+	sim_shootdown_cpus = 0;
+	sim_shootdown_served = 0;
+	sim_pending = 0;
 	/* The early boot map: all of RAM in the direct-map window, no fixmap. */
 	struct run all = { SIM_DMAP_BASE, SIM_DMAP_BASE + SIM_RAM_BYTES, 0, PROT_READ | PROT_WRITE };
 	struct run fix = { SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES, 0, -1 };
