@@ -35,22 +35,19 @@
 #include <keyhole/panic.h>
 #include <keyhole/spinlock.h>
 #include <x86/cpu.h>
-#include <x86/cr.h>
 #include "hv/cpu/desc.h"
 #include "hv/cpu/lapic.h"
 #include "hv/cpu/tlb.h"
+#include "hv/cpu/tlb_serve.h"
 #include "mm/arch.h"
 
-#define FLUSH_ALL_PAGES 32
 #define ACK_TIMEOUT_TSC (1ULL << 34) /* seconds on any machine; a CPU that never answers breaks invariant 1 */
 
-STATIC_ASSERT(MAX_CPUS <= 32, "pending is a 32-bit mask");
+STATIC_ASSERT(MAX_CPUS <= 32, "online_mask and pending are 32-bit masks");
 
 static u32 apic_ids[MAX_CPUS];
 static u32 online_mask; /* bit per CPU taking shootdown IPIs, the boot CPU's included */
 static spinlock_t req_lock;
-static u32 pending; /* bit per CPU that has yet to flush the request in req_va, req_len */
-static u64 req_va, req_len;
 static bool skip;
 
 void tlb_cpu_online(unsigned int cpu, u32 apic_id)
@@ -59,18 +56,6 @@ void tlb_cpu_online(unsigned int cpu, u32 apic_id)
 		return;
 	apic_ids[cpu] = apic_id;
 	__atomic_or_fetch(&online_mask, 1u << cpu, __ATOMIC_RELEASE);
-}
-
-static void flush_range(u64 va, u64 len)
-{
-	u64 pages = (len + PAGE_SIZE - 1) >> PAGE_SHIFT;
-
-	if (pages > FLUSH_ALL_PAGES) {
-		write_cr3(read_cr3());
-		return;
-	}
-	for (u64 i = 0; i < pages; i++)
-		invlpg(va + (i << PAGE_SHIFT));
 }
 
 void tlb_shootdown(u64 va, u64 len)
@@ -82,18 +67,15 @@ void tlb_shootdown(u64 va, u64 len)
 	if (!others || len == 0 || skip)
 		return;
 	spin_lock(&req_lock); /* serves this CPU's bit of another CPU's request meanwhile */
-	req_va = va;
-	req_len = len;
-	__atomic_store_n(&pending, others, __ATOMIC_RELEASE);
+	tlb_post(others, va, len);
 	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++)
 		if (others & (1u << cpu))
 			lapic_send_ipi(apic_ids[cpu], LAPIC_VECTOR_TLB);
 	start = rdtsc();
-	while (__atomic_load_n(&pending, __ATOMIC_ACQUIRE)) {
+	while (tlb_unacknowledged()) {
 		if (rdtsc() - start > ACK_TIMEOUT_TSC)
 			panic("tlb: CPUs (mask %#x) did not acknowledge the shootdown of [%#lx, +%#lx): their TLBs may "
-			      "still reach frames that left the direct map", __atomic_load_n(&pending, __ATOMIC_ACQUIRE),
-			      va, len);
+			      "still reach frames that left the direct map", tlb_unacknowledged(), va, len);
 		arch_spin_wait(); /* this CPU's bit is never set here (others excludes it): a plain pause */
 	}
 	spin_unlock(&req_lock);
@@ -103,44 +85,6 @@ void tlb_shootdown(u64 va, u64 len)
 void arch_shootdown(u64 va, u64 len)
 {
 	tlb_shootdown(va, len);
-}
-
-/*
- * Serves this CPU's bit of the request in flight, if set.  The IPI handler
- * and tlb_poll() both come here, on the CPU they serve and with IF=0, so
- * they never run at once on one CPU.  The request cannot change while the
- * bit is set: its initiator holds req_lock until `pending` is empty.
- */
-static void serve(unsigned int self)
-{
-	if (!(__atomic_load_n(&pending, __ATOMIC_ACQUIRE) & (1u << self)))
-		return; /* a late duplicate, or served by a poll: nothing asked of this CPU */
-	flush_range(req_va, req_len);
-	__atomic_and_fetch(&pending, ~(1u << self), __ATOMIC_RELEASE);
-}
-
-void tlb_handle_ipi(void)
-{
-	serve(this_cpu());
-}
-
-void tlb_poll(void)
-{
-	/*
-	 * One load when nothing is pending, and no GS read: spin-waits run from
-	 * the first lock on, before this CPU's GS is set up (hv/cpu/desc.c).
-	 * The IPI of a request served here stays latched in the local APIC and
-	 * arrives later as a duplicate, which serve() ignores.
-	 */
-	if (likely(!__atomic_load_n(&pending, __ATOMIC_RELAXED)))
-		return;
-	serve(this_cpu());
-}
-
-void arch_spin_wait(void)
-{
-	tlb_poll();
-	cpu_relax();
 }
 
 void tlb_shootdown_skip(bool on)

@@ -19,7 +19,7 @@ void tlb_handle_ipi(void);
  * Serves this CPU's part of a shootdown in flight, if it has one: what the
  * IPI would do, for a CPU that spins with IF=0 and cannot take it.  One
  * load when nothing is pending.  Every host spin-wait calls it, through
- * arch_spin_wait() (include/keyhole/spinlock.h, implemented in tlb.c).
+ * arch_spin_wait() (include/keyhole/spinlock.h, implemented in tlb_serve.c).
  */
 void tlb_poll(void);
 /* Test hook (selftest with testhooks): no IPIs while set, to show a test can see one missing. */

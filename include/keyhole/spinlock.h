@@ -8,10 +8,10 @@
  * host code runs with interrupts off (IF=0).  A CPU spinning here would
  * never take the TLB-shootdown IPI, so if the lock's holder is itself
  * waiting for this CPU to acknowledge a shootdown (direct_map_remove()
- * under the VM lock), both wait forever.  The hypervisor's hook pauses and
- * serves this CPU's pending shootdown (hv/cpu/tlb.c, tlb_poll()); the unit
- * tests' pauses (tests/unit/sim.c).  Every host spin-wait loop must call it
- * the same way.
+ * under the VM lock), both wait forever.  The hypervisor's hook pauses
+ * and serves this CPU's pending shootdown (hv/cpu/tlb_serve.c,
+ * tlb_poll()); the unit tests' pauses and keeps the same bookkeeping
+ * (tests/unit/sim.c).  Every host spin-wait loop must call it the same way.
  *
  * The locks and their order (take them only in this order; release in any):
  *
@@ -38,7 +38,7 @@ typedef struct {
 /*
  * One round of a host spin-wait: PAUSE, and serve this CPU's pending TLB
  * shootdown (see above).  Cheap when nothing is pending.  Implemented by
- * hv/cpu/tlb.c in the hypervisor, by tests/unit/sim.c in the unit tests.
+ * hv/cpu/tlb_serve.c in the hypervisor, by tests/unit/sim.c in the unit tests.
  */
 void arch_spin_wait(void);
 
