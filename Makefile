@@ -49,7 +49,7 @@ HV_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -I. -I$(BUILD)/include
 
 # Host unit tests: the same core sources, hosted, against tests/unit/arch.
-UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -I. -Itests/unit -DKEYHOLE_HOSTED
+UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -I. -Itests/unit -DKEYHOLE_HOSTED -pthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # Every suite: each is a make target that ends with "N passed, N failed"; mk/*.mk append theirs.

@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I. -Itests/unit \
-	-DKEYHOLE_HOSTED -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+	-DKEYHOLE_HOSTED -pthread -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_COMMON_SRCS := $(HOSTED_SRCS) tests/unit/sim.c tests/unit/model.c tests/fuzz/support.c
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_COMMON_SRCS) $(ALL_HDRS)

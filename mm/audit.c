@@ -74,7 +74,7 @@ static void host_leaf(struct walk *w, u64 va, u64 pa, int level)
 		mfn_t mfn = _mfn(mfn_x(pa_to_mfn(pa)) + i);
 		if (!frame_is_protected(mfn))
 			continue;
-		if (level == 1 && fixmap_slot_maps(w->cpu, va, mfn))
+		if (level == 1 && fixmap_slot_accounts_for(w->cpu, va, mfn))
 			continue;
 		audit_record(w->rep, &(struct audit_finding){ .kind = AUDIT_REACHABLE, .cpu = w->cpu,
 							      .va = va + (i << PAGE_SHIFT), .mfn = mfn, .level = level });
@@ -86,7 +86,8 @@ static void walk_host(struct walk *w, u64 table_pa, int level, u64 base)
 	const u64 *t = pt_table(table_pa);
 
 	for (unsigned int i = 0; i < PT_ENTRIES; i++) {
-		u64 e = t[i];
+		/* One load: another CPU's fixmap entries change under the walk (fixmap.c). */
+		u64 e = __atomic_load_n(&t[i], __ATOMIC_RELAXED);
 		if (!(e & PTE_P))
 			continue;
 		u64 va = base + (u64)i * pt_level_size(level);
@@ -106,6 +107,12 @@ unsigned int audit_host(struct audit_report *rep)
 	unsigned int fix_index = pt_index(arch_fixmap_base(), PT_LEVELS);
 
 	rep = audit_report_start(rep, &local);
+	/*
+	 * The shared tables stay put while they are walked (hostmm.c's lock); the
+	 * CPUs' own fixmap tables do not, and fixmap_slot_accounts_for() judges
+	 * what is seen there.
+	 */
+	hostmm_lock_tables();
 	/* The template is never walked by a CPU, but every root was copied from it and is compared with it. */
 	const u64 *tmpl = audit_table_frame(rep, 0, tmpl_pa, tmpl_pa, PT_LEVELS, 0) ? pt_table(tmpl_pa) : NULL;
 	for (unsigned int cpu = 0; cpu < hostmm_ncpus(); cpu++) {
@@ -124,6 +131,7 @@ unsigned int audit_host(struct audit_report *rep)
 		}
 		walk_host(&w, pt->root_pa, PT_LEVELS, 0);
 	}
+	hostmm_unlock_tables();
 	return rep->findings + rep->drifted_roots;
 }
 
@@ -178,9 +186,11 @@ void audit_log(const char *what, const struct audit_report *rep)
 bool audit_dmap_reaches(mfn_t mfn)
 {
 	u64 va = (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn));
+	bool reaches = false;
 
-	for (unsigned int cpu = 0; cpu < hostmm_ncpus(); cpu++)
-		if (pt_translate(hostmm_cpu_pt(cpu), va, NULL, NULL, NULL) == 0)
-			return true;
-	return false;
+	hostmm_lock_tables();
+	for (unsigned int cpu = 0; !reaches && cpu < hostmm_ncpus(); cpu++)
+		reaches = pt_translate(hostmm_cpu_pt(cpu), va, NULL, NULL, NULL) == 0;
+	hostmm_unlock_tables();
+	return reaches;
 }

@@ -8,6 +8,16 @@
  *
  * Why no TLB flush on map: a slot is flushed when it is cleared, so a free
  * slot has no TLB entry, and the new PTE is what the next access walks to.
+ *
+ * Only its own CPU changes a slot, but the audit on another CPU reads it
+ * (audit_host() walks every root).  So the two words a slot is made of are
+ * written in an order a reader can rely on: mfn[] before the PTE when a
+ * slot is set, the PTE before mfn[] when it is cleared.  A present PTE then
+ * always has its mfn[] written first; the stores are release stores (plain
+ * MOVs: x86 stores become visible in program order, SDM Vol. 3A 10.2.2
+ * "Memory Ordering in P6 and More Recent Processor Families"), which also
+ * keep the compiler from reordering them.  fixmap_slot_accounts_for() is
+ * the reader's side.
  */
 #include <keyhole/layout.h>
 #include <keyhole/log.h>
@@ -51,8 +61,8 @@ static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **
 			arch_cpu_id(), mfn_x(fc->mfn[slot]), mfn_x(mfn));
 		return -EBUSY;
 	}
-	fc->pte[slot] = mfn_to_pa(mfn) | FIXMAP_PTE | attr;
-	fc->mfn[slot] = mfn;
+	__atomic_store_n(&fc->mfn[slot].v, mfn_x(mfn), __ATOMIC_RELAXED);
+	__atomic_store_n(&fc->pte[slot], mfn_to_pa(mfn) | FIXMAP_PTE | attr, __ATOMIC_RELEASE);
 	fc->busy++;
 	*va = slot_va(fc, slot);
 	return 0;
@@ -60,9 +70,9 @@ static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **
 
 static void clear_slot(struct fixmap_cpu *fc, unsigned int slot)
 {
-	fc->pte[slot] = 0;
+	__atomic_store_n(&fc->pte[slot], 0, __ATOMIC_RELAXED);
 	arch_flush_va(fc->base + ((u64)slot << PAGE_SHIFT));
-	fc->mfn[slot] = INVALID_MFN;
+	__atomic_store_n(&fc->mfn[slot].v, mfn_x(INVALID_MFN), __ATOMIC_RELEASE);
 	fc->busy--;
 }
 
@@ -139,5 +149,43 @@ bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn)
 	if (va < fc->base || va >= fc->base + ((u64)FIX_NR << PAGE_SHIFT))
 		return false;
 	unsigned int slot = (unsigned int)((va - fc->base) >> PAGE_SHIFT);
-	return fc->pte[slot] && mfn_x(fc->mfn[slot]) == mfn_x(mfn);
+	return __atomic_load_n(&fc->pte[slot], __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&fc->mfn[slot].v, __ATOMIC_ACQUIRE) == mfn_x(mfn);
+}
+
+/*
+ * A slot of another CPU changes under the reader: its owner may clear and
+ * set it between any two loads here.  So the PTE is read before and after
+ * mfn[]: if the two differ, the slot is in flux on its owner and only that
+ * CPU can judge it (it does, at its next VM entry: invariant 2).  A PTE that
+ * no longer maps mfn means the walker's look is out of date, which is the
+ * same.  Only a PTE that stayed put, maps mfn, and has another mfn[] is a
+ * frame reachable outside an active slot.  An owner that cleared and set
+ * the slot again in between (PTE the same, mfn[] caught invalid) is the one
+ * way to see that falsely, so a mismatch is looked at FOREIGN_TRIES times:
+ * a real leak is stable, the ABA would have to recur each time.  On this
+ * CPU nothing changes under the audit and the first look is the answer.
+ */
+#define FOREIGN_TRIES 4
+
+bool fixmap_slot_accounts_for(unsigned int cpu, u64 va, mfn_t mfn)
+{
+	const struct fixmap_cpu *fc = &fixmap[cpu];
+
+	if (va < fc->base || va >= fc->base + ((u64)FIX_NR << PAGE_SHIFT))
+		return false;
+	unsigned int slot = (unsigned int)((va - fc->base) >> PAGE_SHIFT);
+	u64 want = mfn_to_pa(mfn) | PTE_P;
+	for (int i = 0; i < FOREIGN_TRIES; i++) {
+		u64 before = __atomic_load_n(&fc->pte[slot], __ATOMIC_ACQUIRE);
+		u64 m = __atomic_load_n(&fc->mfn[slot].v, __ATOMIC_ACQUIRE);
+		u64 after = __atomic_load_n(&fc->pte[slot], __ATOMIC_ACQUIRE);
+		if (before != after || (after & (PTE_ADDR_MASK | PTE_P)) != want)
+			return true; /* in flux, or no longer what the walker saw */
+		if (m == mfn_x(mfn))
+			return true;
+		if (cpu == arch_cpu_id())
+			break;
+	}
+	return false;
 }

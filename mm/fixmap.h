@@ -43,8 +43,16 @@ int fixmap_pop(void *va);
 
 /* Slots of this CPU in use (invariant 2: zero at every VM entry). */
 unsigned int fixmap_busy(unsigned int cpu);
-/* Is the slot at va on cpu mapped to mfn right now?  (For the audit.) */
+/* Is the slot at va on cpu mapped to mfn right now? */
 bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn);
+/*
+ * The audit's question, safe against the slot's owner changing it meanwhile:
+ * may a PTE of mfn seen at va in cpu's root be taken as an active slot?
+ * Yes when the slot maps mfn, and also when the slot is in flux on its
+ * owner (only that CPU can judge it then).  No when a PTE that stays put
+ * maps mfn with no mapping behind it, or va is not a slot.
+ */
+bool fixmap_slot_accounts_for(unsigned int cpu, u64 va, mfn_t mfn);
 /* hostmm_init(): this CPU's page of slot PTEs, all empty. */
 void fixmap_init_cpu(unsigned int cpu, u64 *ptes);
 

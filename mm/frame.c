@@ -6,9 +6,17 @@
  * makes contiguous runs for guest memory and 2 MiB EPT leaves easy.  The scan
  * reads each entry at most once per pass, so a request that cannot be met
  * fails after two passes over the table, whatever its size (find_run()).
+ *
+ * Any CPU allocates and frees (a vCPU's VMCS on the AP it runs on, its
+ * teardown there), so frame_lock covers the allocator's state: the owners
+ * of free frames, nfree and the cursor.  An allocated frame's flags are its
+ * owner's to change (a guest's frames under that VM's lock, mm/gmap.c);
+ * the per-2 MiB protected counts are shared by frames of several owners
+ * and change atomically.  The lock order is in include/keyhole/spinlock.h.
  */
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
+#include <keyhole/spinlock.h>
 #include "lib/string.h"
 #include "mm/frame.h"
 #include "mm/dmap.h"
@@ -32,6 +40,7 @@ static u16 *prot_per_2m;       /* protected frames in each 2 MiB of RAM */
 static u64 nframes;            /* table size: one past the last RAM frame */
 static u64 nfree;
 static u64 cursor;             /* next-fit start */
+static spinlock_t frame_lock;
 
 static bool range_ok(const struct mm_range *r)
 {
@@ -182,10 +191,8 @@ static void take_run(u64 f, u64 n, u16 owner)
 	nfree -= n;
 }
 
-int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
+static int alloc_aligned_locked(u64 n, u64 align, u16 owner, mfn_t *out)
 {
-	if (!alloc_args_ok(n, align, owner))
-		return -EINVAL;
 	/* More than the machine has is a request that does not fit, like any other. */
 	if (n > nfree)
 		return -ENOMEM;
@@ -202,14 +209,27 @@ int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
 	return 0;
 }
 
+int frames_alloc_aligned(u64 n, u64 align, u16 owner, mfn_t *out)
+{
+	if (!alloc_args_ok(n, align, owner))
+		return -EINVAL;
+	spin_lock(&frame_lock);
+	int r = alloc_aligned_locked(n, align, owner, out);
+	spin_unlock(&frame_lock);
+	return r;
+}
+
 int frames_alloc_below(u64 n, u64 limit_pa, u16 owner, mfn_t *out)
 {
 	if (!alloc_args_ok(n, 1, owner))
 		return -EINVAL;
+	spin_lock(&frame_lock);
 	u64 f = find_run(0, MIN(nframes, limit_pa >> PAGE_SHIFT), n, 1);
+	if (f != NO_RUN)
+		take_run(f, n, owner); /* the cursor stays: next-fit goes on where it was */
+	spin_unlock(&frame_lock);
 	if (f == NO_RUN)
 		return -ENOMEM;
-	take_run(f, n, owner); /* the cursor stays: next-fit goes on where it was */
 	*out = _mfn(f);
 	return 0;
 }
@@ -218,19 +238,17 @@ u64 frames_largest_free_run(void)
 {
 	u64 best = 0, run = 0;
 
+	spin_lock(&frame_lock);
 	for (u64 f = 0; f < nframes; f++) {
 		run = probe_free(f) ? run + 1 : 0;
 		best = MAX(best, run);
 	}
+	spin_unlock(&frame_lock);
 	return best;
 }
 
-int frames_free(mfn_t first, u64 n)
+static int free_locked(u64 f, u64 n)
 {
-	u64 f = mfn_x(first);
-
-	if (n == 0 || f >= nframes || n > nframes - f)
-		return -EINVAL;
 	u16 owner = ft[f].owner;
 	if (owner == FRAME_FREE || owner == FRAME_RESERVED)
 		return -EINVAL;
@@ -249,6 +267,18 @@ int frames_free(mfn_t first, u64 n)
 	/* Next-fit restarts at the lowest freed frame: memory is reused before new memory is touched. */
 	cursor = MIN(cursor, f);
 	return 0;
+}
+
+int frames_free(mfn_t first, u64 n)
+{
+	u64 f = mfn_x(first);
+
+	if (n == 0 || f >= nframes || n > nframes - f)
+		return -EINVAL;
+	spin_lock(&frame_lock);
+	int r = free_locked(f, n);
+	spin_unlock(&frame_lock);
+	return r;
 }
 
 bool frame_is_ram(mfn_t mfn)
@@ -274,12 +304,13 @@ void frame_set_protected(mfn_t mfn, bool protected)
 		panic("frames: protecting frame %#lx, which no guest owns", f);
 	if (!!(ft[f].flags & F_PROTECTED) == protected)
 		return;
+	/* Two VMs' frames may share a 2 MiB and change under their own locks: the count is atomic. */
 	if (protected) {
 		ft[f].flags |= F_PROTECTED;
-		prot_per_2m[f / FRAMES_PER_2M]++;
+		__atomic_add_fetch(&prot_per_2m[f / FRAMES_PER_2M], 1, __ATOMIC_RELAXED);
 	} else {
 		ft[f].flags &= ~F_PROTECTED;
-		prot_per_2m[f / FRAMES_PER_2M]--;
+		__atomic_sub_fetch(&prot_per_2m[f / FRAMES_PER_2M], 1, __ATOMIC_RELAXED);
 	}
 }
 

@@ -4,11 +4,21 @@
  * Order of operations keeps invariant 1 true at every instant: a frame is
  * taken out of the direct map before it is flagged protected, and unflagged
  * before it is put back.
+ *
+ * Protection changes against live mappings (gmap.h has the rule): a change
+ * sets `changing` under the lock and waits, lock dropped, for `mappers` to
+ * drain; meanwhile gmap_map() lets no new mapping start unless its CPU
+ * already holds one of this VM (depth[cpu]), which nests.  Once mappers is
+ * zero no CPU holds a mapping, so none can start, and the change runs under
+ * the lock with nothing mapped.  The waits spin through arch_spin_wait(), so
+ * a waiting CPU serves the shootdown the change may ask of it
+ * (keyhole/spinlock.h).
  */
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
 #include "mm/gmap.h"
 #include "lib/string.h"
+#include "mm/arch.h"
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
 #include "mm/frame.h"
@@ -176,6 +186,46 @@ static void release_slot(struct guest_mem *m, struct mem_slot *s)
 		panic("gmap: VM %u's frames were not its own", m->id);
 }
 
+/*
+ * Spins, lock dropped, until the VM's word at p reads zero; returns with the
+ * lock held again (the caller looks once more: it may have changed back).
+ */
+static void wait_for_zero(struct guest_mem *m, const u32 *p)
+{
+	spin_unlock(&m->lock);
+	while (__atomic_load_n(p, __ATOMIC_ACQUIRE))
+		arch_spin_wait();
+	spin_lock(&m->lock);
+}
+
+/*
+ * Called with the lock held; returns with it held, this change the only one
+ * and no mapping of the VM live.  Changes serialize: a second one waits for
+ * the first to finish, then for the drain like any other.  A CPU that holds a
+ * mapping of this VM would wait for itself forever: that is a caller's bug.
+ */
+static void change_begin(struct guest_mem *m)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (m->depth[cpu]) {
+		spin_unlock(&m->lock);
+		panic("gmap: VM %u: a protection change on cpu %u, which holds %u of its mappings, would wait for "
+		      "itself", m->id, cpu, m->depth[cpu]);
+	}
+	while (m->changing)
+		wait_for_zero(m, &m->changing);
+	__atomic_store_n(&m->changing, 1, __ATOMIC_RELAXED);
+	while (m->mappers)
+		wait_for_zero(m, &m->mappers);
+}
+
+static void change_end(struct guest_mem *m)
+{
+	m->generation++;
+	__atomic_store_n(&m->changing, 0, __ATOMIC_RELEASE);
+}
+
 void guest_mem_remove_last(struct guest_mem *m)
 {
 	spin_lock(&m->lock);
@@ -203,15 +253,11 @@ void guest_mem_destroy(struct guest_mem *m)
 int guest_mem_protect_all(struct guest_mem *m)
 {
 	spin_lock(&m->lock);
-	if (m->mappers) {
-		spin_unlock(&m->lock);
-		log_err("gmap: VM %u: protection change while %u mappings are live", m->id, m->mappers);
-		return -EBUSY;
-	}
+	change_begin(m);
 	for (unsigned int i = 0; i < m->nslots; i++)
 		set_protection(&m->slot[i], 0, m->slot[i].npages, true);
 	m->protected_mode = true;
-	m->generation++;
+	change_end(m);
 	spin_unlock(&m->lock);
 	return 0;
 }
@@ -225,14 +271,14 @@ static int change_range(struct guest_mem *m, gfn_t gfn, u64 npages, bool protect
 		r = -EINVAL;
 	else if (!m->protected_mode)
 		r = -EPERM;
-	else if (m->mappers)
-		r = -EBUSY;
 	if (r) {
 		spin_unlock(&m->lock);
 		log_debug("gmap: VM %u: %s gfn %#lx + %lu pages refused (%d)", m->id,
 			 protect ? "unshare" : "share", gfn_x(gfn), npages, r);
 		return r;
 	}
+	/* Slots and protected_mode change only at creation and teardown: what was checked still holds. */
+	change_begin(m);
 	for (u64 g = gfn_x(gfn), left = npages; left;) {
 		struct mem_slot *s = find_slot(m, _gfn(g));
 		u64 first = g - gfn_x(s->gfn);
@@ -241,7 +287,7 @@ static int change_range(struct guest_mem *m, gfn_t gfn, u64 npages, bool protect
 		g += step;
 		left -= step;
 	}
-	m->generation++;
+	change_end(m);
 	spin_unlock(&m->lock);
 	return 0;
 }
@@ -267,7 +313,16 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 		return -EINVAL;
 	map->hva = NULL;
 
+	unsigned int cpu = arch_cpu_id();
 	spin_lock(&m->lock);
+	/*
+	 * A change waiting for the drain holds new mappings off (writer
+	 * preference), except on a CPU that holds one already: it nests (DIAG_COPY
+	 * maps the destination under the source), and the change waits for the
+	 * outer one, so holding the inner one off would deadlock.
+	 */
+	while (unlikely(m->changing) && !m->depth[cpu])
+		wait_for_zero(m, &m->changing);
 	if (cache && cache->valid && gfn_x(cache->gfn) == gfn_x(gfn) && cache->generation == m->generation) {
 		mfn = cache->pfn;
 		protected = cache->protected;
@@ -289,7 +344,8 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 	} else {
 		hva = phys_to_virt(mfn_to_pa(mfn));
 	}
-	m->mappers++;
+	__atomic_store_n(&m->mappers, m->mappers + 1, __ATOMIC_RELAXED); /* read unlocked by a waiting change */
+	m->depth[cpu]++;
 	spin_unlock(&m->lock);
 
 	*map = (struct gmap){ hva, mfn, gfn, protected };
@@ -311,12 +367,15 @@ void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, 
 	(void)atomic;
 	if (!map || !map->hva)
 		return;
+	unsigned int cpu = arch_cpu_id();
 	spin_lock(&m->lock);
 	if (map->protected && fixmap_pop(map->hva))
 		panic("gmap: unmapping gfn %#lx out of order (gmap mappings nest like a stack)", gfn_x(map->gfn));
 	if (dirty)
 		mark_dirty(m, map->gfn);
-	m->mappers--;
+	m->depth[cpu]--;
+	/* A change waiting for the drain reads mappers without the lock. */
+	__atomic_store_n(&m->mappers, m->mappers - 1, __ATOMIC_RELEASE);
 	spin_unlock(&m->lock);
 	map->hva = NULL;
 }
@@ -329,8 +388,11 @@ bool gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn)
 		return false;
 	u64 i = gfn_x(gfn) - gfn_x(s->gfn);
 	u64 bit = 1ULL << (i % 64);
+	/* Under the lock: gmap_unmap() on another CPU sets bits of the same word. */
+	spin_lock(&m->lock);
 	bool was = s->dirty[i / 64] & bit;
 	s->dirty[i / 64] &= ~bit;
+	spin_unlock(&m->lock);
 	return was;
 }
 

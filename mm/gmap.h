@@ -23,12 +23,32 @@
  *     generation, which invalidates every cache.
  *
  * No check-then-use race: protection is checked and the frame mapped under
- * the VM's lock, and a VM's protection cannot change while any mapping of it
- * is live (share/unshare answer -EBUSY then).
+ * the VM's lock, and a VM's protection never changes while any mapping of
+ * it is live.
+ *
+ * Protection changes and live mappings (several vCPUs of one guest map on
+ * several CPUs at once):
+ *
+ *   - a change (ENABLE_MEM_PROTECTED, MEM_SHARE, MEM_UNSHARE) waits until
+ *     the VM's live mappings have drained, then changes with none live;
+ *   - while it waits, no new mapping of that VM starts (writer preference:
+ *     a stream of mappings from other vCPUs cannot starve it), except on a
+ *     CPU that already holds one: mappings nest (DIAG_COPY maps the
+ *     destination while it holds the source), and holding the inner one off
+ *     for a change that waits for the outer would deadlock; each CPU's depth
+ *     of this VM's mappings is counted for that (depth[], by arch_cpu_id());
+ *   - changes serialize with each other;
+ *   - a change asked for on a CPU that holds a mapping of the VM would wait
+ *     for itself: panic (a caller's bug; a hypercall holds none);
+ *   - every wait spins through arch_spin_wait(), serving shootdowns.
+ *
+ * guest_mem_add() runs before the VM's vCPUs do; guest_mem_destroy() and
+ * guest_mem_remove_last() after they stopped, and panic on a live mapping.
  */
 #ifndef KEYHOLE_MM_GMAP_H
 #define KEYHOLE_MM_GMAP_H
 
+#include <keyhole/layout.h>
 #include <keyhole/spinlock.h>
 #include <keyhole/types.h>
 
@@ -50,8 +70,10 @@ struct guest_mem {
 	u16 owner;            /* frame owner id */
 	bool protected_mode;  /* ENABLE_MEM_PROTECTED was called */
 	u64 generation;
-	u32 mappers;          /* live gmap mappings */
-	spinlock_t lock;
+	u32 mappers;          /* live gmap mappings, all CPUs */
+	u32 changing;         /* a protection change is waiting for the drain or running */
+	u32 depth[MAX_CPUS];  /* live gmap mappings per CPU, by arch_cpu_id() */
+	spinlock_t lock;      /* VM lock: the first in the lock order (keyhole/spinlock.h) */
 };
 
 struct gmap {
@@ -82,13 +104,14 @@ void guest_mem_remove_last(struct guest_mem *m);
 /* Scrubs every frame (protected ones through the fixmap) and frees them. */
 void guest_mem_destroy(struct guest_mem *m);
 
-/* ENABLE_MEM_PROTECTED: every frame of the VM leaves the direct map. */
+/* ENABLE_MEM_PROTECTED: every frame of the VM leaves the direct map (waiting for live mappings to drain). */
 int guest_mem_protect_all(struct guest_mem *m);
 /*
  * MEM_SHARE / MEM_UNSHARE: a range goes back to / out of the direct map.
  * Frames already in the wanted state are left alone.  -EINVAL: npages == 0,
- * wrapping, or a page outside guest memory; -EPERM: protection not enabled;
- * -EBUSY: a mapping is live.  On an error nothing changed.
+ * wrapping, or a page outside guest memory; -EPERM: protection not enabled.
+ * On an error nothing changed.  With mappings live the call waits for them
+ * to drain (see above), it does not fail.
  */
 int guest_mem_share(struct guest_mem *m, gfn_t gfn, u64 npages);
 int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages);

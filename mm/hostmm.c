@@ -6,9 +6,19 @@
  * are copied into every CPU's root once, at init.  Afterwards only the tables
  * below the root change (splits and holes in the direct map), which every
  * root sees; the audit checks that the copied root entries never drift.
+ *
+ * Those changes come from any CPU (a guest's MEM_SHARE on the CPU its vCPU
+ * runs on), so one lock, dmap_lock, covers every change of the shared
+ * tables and every walk of them: pt_unmap() may split a 2 MiB leaf and
+ * allocate a table, and the audit must never read a table half-changed.
+ * Its place in the lock order (under a VM's lock, above the frame lock)
+ * is in include/keyhole/spinlock.h.  The per-CPU fixmap tables are their
+ * CPU's own and are not under it (mm/fixmap.c says how the audit reads
+ * another CPU's).
  */
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
+#include <keyhole/spinlock.h>
 #include "mm/arch.h"
 #include "mm/dmap.h"
 #include "mm/fixmap.h"
@@ -71,6 +81,7 @@ const struct pt_format host_format = {
 	.canonical_upper = true,
 };
 
+static spinlock_t dmap_lock;
 static struct pt shared;
 static struct pt cpu_pt[MAX_CPUS];
 static u64 fixmap_pt_pa[MAX_CPUS];
@@ -146,13 +157,25 @@ int hostmm_add_cpu(unsigned int cpu)
 {
 	int r;
 
+	spin_lock(&dmap_lock); /* the copy of the template's entries, and ncpus, as the audit reads them */
 	if (cpu != ncpus || cpu >= MAX_CPUS)
-		return -EINVAL;
-	r = build_cpu_root(cpu);
-	if (r)
-		return r;
-	ncpus = cpu + 1;
-	return 0;
+		r = -EINVAL;
+	else
+		r = build_cpu_root(cpu);
+	if (!r)
+		__atomic_store_n(&ncpus, cpu + 1, __ATOMIC_RELEASE);
+	spin_unlock(&dmap_lock);
+	return r;
+}
+
+void hostmm_lock_tables(void)
+{
+	spin_lock(&dmap_lock);
+}
+
+void hostmm_unlock_tables(void)
+{
+	spin_unlock(&dmap_lock);
 }
 
 void hostmm_activate(unsigned int cpu)
@@ -162,7 +185,7 @@ void hostmm_activate(unsigned int cpu)
 
 unsigned int hostmm_ncpus(void)
 {
-	return ncpus;
+	return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE);
 }
 
 const struct pt *hostmm_cpu_pt(unsigned int cpu)
@@ -196,14 +219,19 @@ int direct_map_remove(mfn_t mfn, u64 n)
 
 	if (r)
 		return r;
+	spin_lock(&dmap_lock);
 	r = pt_unmap(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), n << PAGE_SHIFT);
 	/*
 	 * Every CPU's root shares these tables: the frames have left the direct
 	 * map only when no CPU's TLB still reaches them (hv/cpu/tlb.c has the
-	 * SDM's rule; a restore needs no shootdown, tlb.c says why).
+	 * SDM's rule; a restore needs no shootdown, tlb.c says why).  Under the
+	 * lock, so that no other change or walk sees the tables before every
+	 * CPU has let go of the old entries; a CPU that waits for the lock
+	 * meanwhile serves its part of the shootdown (keyhole/spinlock.h).
 	 */
 	if (r == 0)
 		arch_shootdown((u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), n << PAGE_SHIFT);
+	spin_unlock(&dmap_lock);
 	return r;
 }
 
@@ -213,11 +241,17 @@ int direct_map_restore(mfn_t mfn, u64 n)
 
 	if (r)
 		return r;
-	return pt_map(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), mfn_to_pa(mfn),
-		      n << PAGE_SHIFT, DMAP_PROT);
+	spin_lock(&dmap_lock);
+	r = pt_map(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), mfn_to_pa(mfn), n << PAGE_SHIFT,
+		   DMAP_PROT);
+	spin_unlock(&dmap_lock);
+	return r;
 }
 
 bool direct_map_reaches(mfn_t mfn)
 {
-	return pt_translate(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), NULL, NULL, NULL) == 0;
+	spin_lock(&dmap_lock);
+	bool r = pt_translate(&shared, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(mfn)), NULL, NULL, NULL) == 0;
+	spin_unlock(&dmap_lock);
+	return r;
 }

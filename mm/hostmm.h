@@ -47,6 +47,13 @@ unsigned int hostmm_ncpus(void);
 const struct pt *hostmm_cpu_pt(unsigned int cpu);
 /* The shared tables (direct map and image). */
 struct pt *hostmm_shared_pt(void);
+/*
+ * The direct-map lock (dmap_lock, hostmm.c), for a walk of the shared tables
+ * that must not see them change: the audit.  direct_map_remove/restore/
+ * reaches and hostmm_add_cpu() take it themselves.
+ */
+void hostmm_lock_tables(void);
+void hostmm_unlock_tables(void);
 /* This CPU's page of fixmap PTEs: entry i maps fixmap slot i. */
 u64 *hostmm_fixmap_ptes(unsigned int cpu);
 

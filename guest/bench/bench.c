@@ -29,6 +29,7 @@
 static uint64_t samples[ITERATIONS];
 static uint8_t shared_page[PAGE] __attribute__((aligned(4096)));
 static uint8_t protected_page[PAGE] __attribute__((aligned(4096)));
+static uint8_t toggled_page[PAGE] __attribute__((aligned(4096)));
 
 static inline uint64_t rdtsc(void)
 {
@@ -47,9 +48,12 @@ static uint64_t overhead;
 
 typedef void (*op_fn)(void);
 
-static void measure(const char *name, op_fn op)
+/* op timed, setup (if any) run before each sample and not timed. */
+static void measure_after(const char *name, op_fn setup, op_fn op)
 {
 	for (int i = 0; i < ITERATIONS; i++) {
+		if (setup)
+			setup();
 		uint64_t t0 = rdtsc();
 		op();
 		uint64_t t1 = rdtsc();
@@ -60,6 +64,11 @@ static void measure(const char *name, op_fn op)
 	       samples[ITERATIONS / 2], ITERATIONS);
 }
 
+static void measure(const char *name, op_fn op)
+{
+	measure_after(name, NULL, op);
+}
+
 static void op_empty(void) {}
 static void op_vmcall(void) { kh_hypercall0(KH_HC_NOP); }
 static void op_cpuid(void) { (void)cpuid(0); }
@@ -68,6 +77,10 @@ static void op_read8_shared(void) { uint64_t v; kh_hypercall(KH_HC_DIAG_READ8, (
 static void op_read8_protected(void) { uint64_t v; kh_hypercall(KH_HC_DIAG_READ8, (uintptr_t)protected_page, 0, 0, 0, &v); }
 static void op_copy_shared(void) { kh_hypercall2(KH_HC_DIAG_READ, (uintptr_t)shared_page, PAGE); }
 static void op_copy_protected(void) { kh_hypercall2(KH_HC_DIAG_READ, (uintptr_t)protected_page, PAGE); }
+/* One frame out of the direct map: its PTE cleared, this CPU's INVLPG, and the shootdown to every other CPU. */
+static int toggle_failures;
+static void op_share_toggled(void) { toggle_failures += kh_hypercall2(KH_HC_MEM_SHARE, (uintptr_t)toggled_page / PAGE, 1) != 0; }
+static void op_unshare_toggled(void) { toggle_failures += kh_hypercall2(KH_HC_MEM_UNSHARE, (uintptr_t)toggled_page / PAGE, 1) != 0; }
 
 int main(void)
 {
@@ -95,5 +108,11 @@ int main(void)
 	measure("read8_protected", op_read8_protected);
 	measure("copy4k_shared", op_copy_shared);
 	measure("copy4k_protected", op_copy_protected);
+	/* tools/bench.sh runs this guest on one CPU and on four, and names the figure after each */
+	measure_after("unshare_1page", op_share_toggled, op_unshare_toggled);
+	if (toggle_failures) {
+		printf("bench: %d MEM_SHARE/MEM_UNSHARE calls failed: unshare_1page means nothing\n", toggle_failures);
+		return 1;
+	}
 	return 0;
 }

@@ -18,29 +18,36 @@
  * only after the call that restored them returns.  The fixmap is per-CPU:
  * its slots are flushed with a local INVLPG (mm/fixmap.c).
  *
- * One request at a time (a spin flag): its range lies in two words, and
- * each target clears its bit in `pending` after it has flushed.  Past
- * FLUSH_ALL_PAGES pages a CR3 reload is cheaper than INVLPG per page;
+ * One request at a time (a ticket lock, req_lock): its range lies in two
+ * words, and each target clears its bit in `pending` after it has flushed.
+ * Past FLUSH_ALL_PAGES pages a CR3 reload is cheaper than INVLPG per page;
  * keyhole maps nothing global, so it drops everything that could be stale.
+ *
+ * Host code runs with IF=0, so a CPU that is spinning takes no IPI.  Every
+ * host spin-wait serves its CPU's bit of `pending` itself (tlb_poll(),
+ * through arch_spin_wait(), include/keyhole/spinlock.h): that is what keeps
+ * a CPU waiting for a lock, or for req_lock while another CPU's request is
+ * in flight, from stalling the CPU that waits for its acknowledgement.  Two
+ * CPUs that start a shootdown at once are the plainest case: the second
+ * waits on req_lock and, serving its bit there, lets the first finish.
  */
 #include <keyhole/layout.h>
 #include <keyhole/panic.h>
+#include <keyhole/spinlock.h>
 #include <x86/cpu.h>
-#include <x86/cr.h>
 #include "hv/cpu/desc.h"
 #include "hv/cpu/lapic.h"
 #include "hv/cpu/tlb.h"
+#include "hv/cpu/tlb_serve.h"
 #include "mm/arch.h"
 
-#define FLUSH_ALL_PAGES 32
 #define ACK_TIMEOUT_TSC (1ULL << 34) /* seconds on any machine; a CPU that never answers breaks invariant 1 */
 
-STATIC_ASSERT(MAX_CPUS <= 32, "pending is a 32-bit mask");
+STATIC_ASSERT(MAX_CPUS <= 32, "online_mask and pending are 32-bit masks");
 
 static u32 apic_ids[MAX_CPUS];
 static u32 online_mask; /* bit per CPU taking shootdown IPIs, the boot CPU's included */
-static u32 busy, pending;
-static u64 req_va, req_len;
+static spinlock_t req_lock;
 static bool skip;
 
 void tlb_cpu_online(unsigned int cpu, u32 apic_id)
@@ -51,18 +58,6 @@ void tlb_cpu_online(unsigned int cpu, u32 apic_id)
 	__atomic_or_fetch(&online_mask, 1u << cpu, __ATOMIC_RELEASE);
 }
 
-static void flush_range(u64 va, u64 len)
-{
-	u64 pages = (len + PAGE_SIZE - 1) >> PAGE_SHIFT;
-
-	if (pages > FLUSH_ALL_PAGES) {
-		write_cr3(read_cr3());
-		return;
-	}
-	for (u64 i = 0; i < pages; i++)
-		invlpg(va + (i << PAGE_SHIFT));
-}
-
 void tlb_shootdown(u64 va, u64 len)
 {
 	unsigned int self = this_cpu();
@@ -71,39 +66,25 @@ void tlb_shootdown(u64 va, u64 len)
 
 	if (!others || len == 0 || skip)
 		return;
-	while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
-		cpu_relax();
-	req_va = va;
-	req_len = len;
-	__atomic_store_n(&pending, others, __ATOMIC_RELEASE);
+	spin_lock(&req_lock); /* serves this CPU's bit of another CPU's request meanwhile */
+	tlb_post(others, va, len);
 	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++)
 		if (others & (1u << cpu))
 			lapic_send_ipi(apic_ids[cpu], LAPIC_VECTOR_TLB);
 	start = rdtsc();
-	while (__atomic_load_n(&pending, __ATOMIC_ACQUIRE)) {
+	while (tlb_unacknowledged()) {
 		if (rdtsc() - start > ACK_TIMEOUT_TSC)
 			panic("tlb: CPUs (mask %#x) did not acknowledge the shootdown of [%#lx, +%#lx): their TLBs may "
-			      "still reach frames that left the direct map", __atomic_load_n(&pending, __ATOMIC_ACQUIRE),
-			      va, len);
-		cpu_relax();
+			      "still reach frames that left the direct map", tlb_unacknowledged(), va, len);
+		arch_spin_wait(); /* this CPU's bit is never set here (others excludes it): a plain pause */
 	}
-	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+	spin_unlock(&req_lock);
 }
 
 /* mm/arch.h's shootdown is this file's (arch_mm.c calling here would close a call cycle through the LAPIC). */
 void arch_shootdown(u64 va, u64 len)
 {
 	tlb_shootdown(va, len);
-}
-
-void tlb_handle_ipi(void)
-{
-	unsigned int self = this_cpu();
-
-	if (!(__atomic_load_n(&pending, __ATOMIC_ACQUIRE) & (1u << self)))
-		return; /* a late duplicate: nothing asked of this CPU */
-	flush_range(req_va, req_len);
-	__atomic_and_fetch(&pending, ~(1u << self), __ATOMIC_RELEASE);
 }
 
 void tlb_shootdown_skip(bool on)

@@ -15,6 +15,13 @@ void tlb_cpu_online(unsigned int cpu, u32 apic_id);
 void tlb_shootdown(u64 va, u64 len);
 /* The IPI's handler (trap_interrupt(), hv/cpu/desc.c), on the CPU it reached. */
 void tlb_handle_ipi(void);
+/*
+ * Serves this CPU's part of a shootdown in flight, if it has one: what the
+ * IPI would do, for a CPU that spins with IF=0 and cannot take it.  One
+ * load when nothing is pending.  Every host spin-wait calls it, through
+ * arch_spin_wait() (include/keyhole/spinlock.h, implemented in tlb_serve.c).
+ */
+void tlb_poll(void);
 /* Test hook (selftest with testhooks): no IPIs while set, to show a test can see one missing. */
 void tlb_shootdown_skip(bool skip);
 

@@ -15,6 +15,11 @@
 #define CMDLINE_GPA (GUEST_BOOT_GPA + sizeof(struct kh_guest_boot))
 #define CMDLINE_MAX (PAGE_SIZE - sizeof(struct kh_guest_boot) - 1)
 
+STATIC_ASSERT(GUEST_VCPU_BOOT_GPA(KH_GUEST_VCPUS_MAX - 1) + sizeof(struct kh_guest_boot) <= 0xb000,
+	      "the vCPUs' boot blocks fit their page");
+STATIC_ASSERT(GUEST_VCPU_STACK_TOP(KH_GUEST_VCPUS_MAX - 1) - 0x8000 >= GUEST_TSS_GPA + PAGE_SIZE + PAGE_SIZE,
+	      "the vCPUs' stacks stay above the boot blocks");
+
 /* A segment is placed at its physical address, which must lie in guest memory above keyhole's area. */
 static const char *check_segment(const struct elf64_phdr *p, u64 len, u64 mem_bytes)
 {
@@ -65,7 +70,7 @@ int guest_build_gdt(struct guest_mem *mem, const struct guest_entry *e)
 }
 
 int guest_load_elf(struct guest_mem *mem, u64 mem_bytes, const void *image, u64 len, const char *cmdline,
-		   struct guest_entry *entry, const char **why)
+		   unsigned int nr_vcpus, struct guest_entry *entry, const char **why)
 {
 	const struct elf64_ehdr *h = image;
 	const struct elf64_phdr *ph;
@@ -76,6 +81,10 @@ int guest_load_elf(struct guest_mem *mem, u64 mem_bytes, const void *image, u64 
 	*why = NULL;
 	if (mem_bytes > GUEST_MEM_MAX || mem_bytes < 2 * GUEST_IMAGE_MIN || !ALIGNED(mem_bytes, SZ_2M)) {
 		*why = "guest memory must be a multiple of 2 MiB between 2 MiB and 4 GiB";
+		return -EINVAL;
+	}
+	if (nr_vcpus == 0 || nr_vcpus > KH_GUEST_VCPUS_MAX) {
+		*why = "a guest has 1 to 8 vCPUs (vcpus=N)";
 		return -EINVAL;
 	}
 	if ((*why = elf64_check_exec(h, len)))
@@ -125,6 +134,7 @@ int guest_load_elf(struct guest_mem *mem, u64 mem_bytes, const void *image, u64 
 		.sel_data = GUEST_SEL_DATA,
 		.sel_tss = GUEST_SEL_TSS,
 		.platform = GUEST_PLATFORM_ISOLATED,
+		.nr_vcpus = nr_vcpus,
 	};
 	r = guest_build_identity_map(mem, GUEST_PT_GPA, mem_bytes);
 	if (!r)
@@ -139,8 +149,14 @@ int guest_load_elf(struct guest_mem *mem, u64 mem_bytes, const void *image, u64 
 		.cmdline_len = cmdlen,
 		.stack_top = GUEST_STACK_TOP,
 		.free_gpa = ALIGN_UP(end, PAGE_SIZE),
+		.nr_vcpus = nr_vcpus,
 	};
-	r = copy_to_guest(mem, GUEST_BOOT_GPA, &boot, sizeof(boot));
+	r = 0;
+	for (unsigned int k = 0; !r && k < nr_vcpus; k++) {
+		boot.vcpu_index = k;
+		boot.stack_top = GUEST_VCPU_STACK_TOP(k);
+		r = copy_to_guest(mem, GUEST_VCPU_BOOT_GPA(k), &boot, sizeof(boot));
+	}
 	if (!r && cmdlen)
 		r = copy_to_guest(mem, CMDLINE_GPA, cmdline, cmdlen + 1);
 	if (r)

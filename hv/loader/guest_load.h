@@ -12,7 +12,11 @@
  *   0x00008000  a GDT whose selectors match the guest's segment registers
  *               (0x08 code, 0x10 data, 0x18 TSS), so the guest can take
  *               exceptions through an IDT of its own; its TSS at 0x9000
- *   0x00070000  the initial stack (64 KiB, top at 0x80000)
+ *   0x0000a000  the boot blocks of vCPUs 1 .. 7 (vcpus=N), vCPU k's at
+ *               0xa000 + k * 64 (vCPU 0's is the one at 0x1000)
+ *   0x00038000  the stacks of vCPUs 7 .. 1, 32 KiB each, vCPU k's top at
+ *               0x70000 - (k - 1) * 0x8000
+ *   0x00070000  vCPU 0's initial stack (64 KiB, top at 0x80000)
  *   0x00080000  first address an image segment may use
  *   ...         the image's PT_LOAD segments, at p_paddr
  *   free_gpa    the first page after the image: the guest's own
@@ -35,6 +39,8 @@ struct guest_mem;
 #define GUEST_SEL_DATA 0x10
 #define GUEST_SEL_TSS 0x18
 #define GUEST_STACK_TOP 0x80000ULL
+#define GUEST_VCPU_BOOT_GPA(k) ((k) ? 0xa000ULL + (u64)(k) * 64 : GUEST_BOOT_GPA)
+#define GUEST_VCPU_STACK_TOP(k) ((k) ? 0x70000ULL - (u64)((k) - 1) * 0x8000 : GUEST_STACK_TOP)
 #define GUEST_IMAGE_MIN 0x80000ULL
 #define GUEST_MEM_MAX KH_GUEST_MEM_MAX
 
@@ -62,16 +68,31 @@ struct guest_entry {
 	u16 gdt_limit;
 	u16 sel_code, sel_data, sel_tss;
 	enum guest_platform platform;
+	u32 nr_vcpus;            /* the guest's vCPUs: every one starts at rip (guest_entry_of_vcpu) */
 };
+
+/* vCPU k's entry state: e's, with k's own boot block in RDI and its own stack (the layout above). */
+static inline struct guest_entry guest_entry_of_vcpu(const struct guest_entry *e, unsigned int k)
+{
+	struct guest_entry v = *e;
+
+	if (k) {
+		v.rdi = GUEST_VCPU_BOOT_GPA(k);
+		v.rsp = GUEST_VCPU_STACK_TOP(k);
+	}
+	return v;
+}
 
 /*
  * Loads image (len bytes, anywhere keyhole can read) into the guest memory of
- * mem_bytes and builds its page tables and boot block.  -ENOEXEC with *why
- * naming the problem for a malformed image or one that does not fit; then
- * guest memory is untouched.
+ * mem_bytes and builds its page tables and a boot block for each of its
+ * nr_vcpus vCPUs (1 .. KH_GUEST_VCPUS_MAX).  -ENOEXEC with *why naming the
+ * problem for a malformed image or one that does not fit; -EINVAL (*why
+ * set) for a bad size, command line or vCPU count; then guest memory is
+ * untouched.
  */
 int guest_load_elf(struct guest_mem *mem, u64 mem_bytes, const void *image, u64 len, const char *cmdline,
-		   struct guest_entry *entry, const char **why);
+		   unsigned int nr_vcpus, struct guest_entry *entry, const char **why);
 
 /*
  * Shared with the Linux loader (hv/loader/linux_load.c), both writing only through

@@ -60,6 +60,7 @@ static struct smp_cpu {
 	mfn_t vmxon;
 	void (*fn)(void *); /* the mailbox: set by the boot CPU, cleared by the AP when fn returned */
 	void *arg;
+	bool notify;        /* smp_call_async(): wake the boot CPU when fn returned */
 } cpus[MAX_CPUS];
 
 static u8 ap_stack[MAX_CPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
@@ -102,8 +103,12 @@ static __attribute__((noreturn)) void idle(struct smp_cpu *c)
 		cli();
 		void (*fn)(void *) = __atomic_load_n(&c->fn, __ATOMIC_ACQUIRE);
 		if (fn) {
+			bool notify = c->notify;
 			fn(c->arg);
 			__atomic_store_n(&c->fn, NULL, __ATOMIC_RELEASE);
+			/* After the store: the boot CPU, woken, finds this CPU free (smp_cpu_idle). */
+			if (notify)
+				lapic_send_ipi(cpus[0].apic_id, LAPIC_VECTOR_WAKE);
 			continue;
 		}
 		__asm__ volatile("sti; hlt" : : : "memory");
@@ -276,20 +281,51 @@ void smp_start(const char *cmdline, const struct madt_info *madt)
 		if (smp_call(cpu, answer_apic_id, &id) == 0 && id == cpus[cpu].apic_id)
 			answered++;
 	}
-	log_info("smp: %u CPUs under keyhole, VMX on each (guests run on cpu0, APIC id %u); %u in the idle loop, %u "
+	log_info("smp: %u CPUs under keyhole, VMX on each (boot CPU cpu0, APIC id %u); %u in the idle loop, %u "
 		 "answered the mailbox; %u did not start; %u not used (cpus=%u)%s", online, bsp, online - 1, answered,
 		 failed, unused, want, unused ? ", parked: INIT, wait-for-SIPI" : "");
 }
 
-int smp_call(unsigned int cpu, void (*fn)(void *), void *arg)
+/* Puts fn(arg) in cpu's mailbox and wakes it; -EINVAL: not an online AP; -EBUSY: its mailbox is full. */
+static int post(unsigned int cpu, void (*fn)(void *), void *arg, bool notify)
 {
 	struct smp_cpu *c = &cpus[cpu];
 
 	if (cpu == 0 || cpu >= online || load_state(c) != AP_ONLINE)
 		return -EINVAL;
+	if (__atomic_load_n(&c->fn, __ATOMIC_ACQUIRE))
+		return -EBUSY;
 	c->arg = arg;
+	c->notify = notify;
 	__atomic_store_n(&c->fn, fn, __ATOMIC_RELEASE);
 	lapic_send_ipi(c->apic_id, LAPIC_VECTOR_WAKE);
+	return 0;
+}
+
+bool smp_cpu_idle(unsigned int cpu)
+{
+	return cpu > 0 && cpu < online && load_state(&cpus[cpu]) == AP_ONLINE &&
+	       !__atomic_load_n(&cpus[cpu].fn, __ATOMIC_ACQUIRE);
+}
+
+int smp_call_async(unsigned int cpu, void (*fn)(void *), void *arg)
+{
+	return post(cpu, fn, arg, true);
+}
+
+void smp_wait_for_wakeup(void)
+{
+	/* STI's shadow covers HLT: an IPI sent after the caller's last check still ends the HLT (SDM Vol. 2B, STI). */
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
+
+int smp_call(unsigned int cpu, void (*fn)(void *), void *arg)
+{
+	struct smp_cpu *c = &cpus[cpu];
+	int r = post(cpu, fn, arg, false);
+
+	if (r)
+		return r;
 	for (u32 i = 0; i < CALL_TIMEOUT_MS * 10; i++) {
 		if (!__atomic_load_n(&c->fn, __ATOMIC_ACQUIRE))
 			return 0;

@@ -29,5 +29,19 @@ u32 smp_apic_id(unsigned int cpu);
  * within a second).
  */
 int smp_call(unsigned int cpu, void (*fn)(void *), void *arg);
+/*
+ * Starts fn(arg) on cpu and returns at once: 0, -EINVAL (no such CPU),
+ * -EBUSY (it is running something).  When fn has returned the AP is idle
+ * again (smp_cpu_idle) and wakes the boot CPU with LAPIC_VECTOR_WAKE.
+ */
+int smp_call_async(unsigned int cpu, void (*fn)(void *), void *arg);
+/* Is cpu an online AP with nothing to run? */
+bool smp_cpu_idle(unsigned int cpu);
+/*
+ * The boot CPU waits for an AP's wake-up (or any interrupt), interrupts on
+ * only inside: the caller checks its condition with interrupts off, then
+ * calls this, then checks again.
+ */
+void smp_wait_for_wakeup(void);
 
 #endif

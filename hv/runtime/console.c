@@ -7,6 +7,7 @@
  * makes keyhole drop characters, not hang.  Lines stay whole across CPUs
  * under a bounded lock (print_line()).
  */
+#include <keyhole/spinlock.h>
 #include "hv/runtime/console.h"
 #include "lib/cmdline.h"
 #include <x86/cpu.h>
@@ -139,7 +140,7 @@ static void print_line(const char *tag, const char *label, const char *fmt, va_l
 
 	for (u64 i = 0; i < LINE_LOCK_SPINS && !locked; i++)
 		if (!(locked = !__atomic_exchange_n(&line_lock, 1, __ATOMIC_ACQUIRE)))
-			cpu_relax();
+			arch_spin_wait(); /* serves this CPU's shootdown: keyhole/spinlock.h says why */
 	int n = vprintf_sink(line_put, &l, fmt, ap);
 
 	/* End the line, unless the message did; an empty message still makes one. */

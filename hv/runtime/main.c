@@ -6,9 +6,11 @@
  * hv_main() is the sequence of keyhole's bring-up stages, one call each, in
  * order: the console and a report of what the boot path found; descriptor
  * tables; the memory core and the switch onto keyhole's own page tables; VT-x;
- * then every guest, one after another (the modules the loader handed over, or
- * the built-in test guest), each reported as it ends; then a summary line and
- * a machine shutdown, which the emulator test harnesses wait for.
+ * the other CPUs; then every guest (the modules the loader handed over, or the
+ * built-in test guest), started in order on the CPUs it asks for, several at
+ * once where CPUs allow, each reported as it ends; then, once all have, a
+ * summary line and a machine shutdown, which the emulator test harnesses
+ * wait for.
  */
 #include <keyhole/boot_info.h>
 #include <keyhole/log.h>
@@ -201,32 +203,6 @@ static bool module_is(const struct boot_module *m, const char *word)
 
 extern const char keyhole_guest_elf_start[], keyhole_guest_elf_end[];
 
-/* Runs one guest and reports its end; true if it exited with status 0. */
-static bool run_guest(unsigned int id, const struct guest_image *img, u64 mem, bool protect)
-{
-	struct guest_result res;
-	int r = vm_run(id, img, mem, protect, &res);
-
-	/*
-	 * A Linux guest programs the PICs and leaves them unmasked, with the PIT
-	 * ticking: masked again, or the next guest's external-interrupt exits
-	 * would see the same unacknowledged interrupt at every entry.
-	 */
-	if (img->is_linux)
-		mask_legacy_interrupts();
-
-	if (r) {
-		log_err("guest%u: not started (%d)", id, r);
-		return false;
-	}
-	if (res.state == VCPU_EXITED)
-		log_info("guest%u: exited with status %ld after %lu exits, %lu hypercalls (%lu refused)", id,
-			 (s64)res.status, res.exits, res.hypercalls, res.bad_hypercalls);
-	else
-		log_err("guest%u: stopped by keyhole: %s (after %lu exits)", id, res.reason, res.exits);
-	return res.state == VCPU_EXITED && res.status == 0;
-}
-
 /*
  * A line longer than keyhole takes is refused, never cut (boot_info.h): a cut
  * line silently drops options, or changes what a guest does.  The boot path
@@ -257,11 +233,30 @@ static bool module_line_refused(unsigned int guest, const struct boot_info *bi, 
 	return true;
 }
 
+/* vcpus=N on module m's line into *n (0: not given); false, after saying why, if the guest is not to run. */
+static bool module_vcpus(unsigned int guest, const struct boot_module *m, unsigned int *n)
+{
+	size_t len;
+	u64 v;
+	const char *s = cmdline_value(m->cmdline, "vcpus", &len);
+
+	*n = 0;
+	if (!s)
+		return true;
+	if (!cmdline_number(s, len, &v) || v == 0 || v > KH_GUEST_VCPUS_MAX) {
+		log_err("guest%u: vcpus=%.*s: want a number of vCPUs from 1 to %d: not run", guest, (int)len, s,
+			KH_GUEST_VCPUS_MAX);
+		return false;
+	}
+	*n = (unsigned int)v;
+	return true;
+}
+
 void hv_main(const struct boot_info *bi)
 {
 	struct options opt;
 	const char *why;
-	unsigned int ran = 0, ok = 0;
+	unsigned int ran = 0, started = 0;
 
 	console_configure(bi->cmdline);
 	report_boot(bi);
@@ -320,7 +315,9 @@ void hv_main(const struct boot_info *bi)
 		img.break_state = opt.test_hooks && cmdline_flag(m->cmdline, "kh-invalid-state");
 		/* kh-lapic-timer: with testhooks, the LAPIC timer fires while that guest runs */
 		img.lapic_timer = opt.test_hooks && cmdline_flag(m->cmdline, "kh-lapic-timer");
-		ok += run_guest(ran, &img, mem, opt.protect_all);
+		if (!module_vcpus(ran, m, &img.vcpus))
+			continue;
+		started += vm_start(ran, &img, mem, opt.protect_all) == 0;
 	}
 	if (ran == 0) {
 		struct guest_image img = {
@@ -329,8 +326,9 @@ void hv_main(const struct boot_info *bi)
 			.cmdline = "",
 		};
 		log_info("no guest module: running the built-in test guest");
-		ok += run_guest(ran++, &img, opt.guest_mem ? opt.guest_mem : GUEST_MEM_DEFAULT, opt.protect_all);
+		started += vm_start(ran++, &img, opt.guest_mem ? opt.guest_mem : GUEST_MEM_DEFAULT, opt.protect_all) == 0;
 	}
+	unsigned int ok = vm_wait_all(started);
 	log_info("keyhole: %u guests run, %u exited with status 0, %u did not", ran, ok, ran - ok);
 	machine_shutdown(ok == ran && !selftest_failed ? SHUTDOWN_OK : SHUTDOWN_FAILURE);
 }

@@ -5,11 +5,13 @@
  */
 #include <keyhole/hypercall.h>
 #include <keyhole/kh_checksum.h>
+#include <keyhole/layout.h>
 #include <keyhole/log.h>
 #include "ept/ept.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vm/vm.h"
 #include "lib/string.h"
+#include "mm/arch.h"
 #include "mm/audit.h"
 #include "mm/hostmm.h"
 
@@ -50,8 +52,8 @@ static void checksum_piece(void *arg, u8 *p, u64 n)
 	*(u32 *)arg = kh_checksum_update(*(u32 *)arg, p, n);
 }
 
-/* One CPU runs guests: one bounce page serves DIAG_READ (cleared before the call returns). */
-static u8 bounce[PAGE_SIZE];
+/* A bounce page per CPU serves DIAG_READ (cleared before the call returns): vCPUs run on several at once. */
+static u8 bounce[MAX_CPUS][PAGE_SIZE];
 
 /*
  * One piece of DIAG_COPY inside one source page and one destination page,
@@ -189,8 +191,9 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 	case KH_HC_DIAG_READ: {
 		if (a1 > PAGE_SIZE || !diag_range_ok(vm, a0, a1))
 			return -EINVAL;
-		int r = copy_from_guest(&vm->mem, bounce, a0, a1);
-		memset(bounce, 0, a1); /* no plaintext of a protected frame outlives the call */
+		u8 *b = bounce[arch_cpu_id()];
+		int r = copy_from_guest(&vm->mem, b, a0, a1);
+		memset(b, 0, a1); /* no plaintext of a protected frame outlives the call */
 		return r;
 	}
 	case KH_HC_TEST_PLANT_LEAK:
@@ -237,10 +240,10 @@ enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl
 }
 
 #ifdef KEYHOLE_HOSTED
-/* For the unit tests: what DIAG_READ and DIAG_COPY leave behind in the bounce page. */
+/* For the unit tests: what DIAG_READ and DIAG_COPY leave behind in this CPU's bounce page. */
 const u8 *hypercall_bounce_for_tests(void);
 const u8 *hypercall_bounce_for_tests(void)
 {
-	return bounce;
+	return bounce[arch_cpu_id()];
 }
 #endif

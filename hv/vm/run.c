@@ -110,11 +110,12 @@ static void check_invariants(const struct vcpu *v)
 /* From keyhole's first instruction to its first VM entry, once per boot (make bench). */
 static void report_boot_to_guest(void)
 {
-	if (boot_tsc) {
+	u64 start = __atomic_exchange_n(&boot_tsc, 0, __ATOMIC_RELAXED); /* the first vCPU of all, on any CPU */
+
+	if (start) {
 		/* Printed at every log level: make bench may run with a quiet console. */
 		console_printf_always(LOG_TAG_HV, "bench boot_to_guest %lu instr (TSC from keyhole's entry to the first VM entry)",
-				      rdtsc() - boot_tsc);
-		boot_tsc = 0;
+				      rdtsc() - start);
 	}
 }
 
@@ -140,6 +141,10 @@ static void deliver_nmi(struct vcpu *v)
 void vcpu_run(struct vcpu *v)
 {
 	while (v->state == VCPU_RUNNING) {
+		if (unlikely(__atomic_load_n(&v->vm->stopping, __ATOMIC_ACQUIRE))) {
+			vcpu_stop(v, "another vCPU of the guest was stopped");
+			break;
+		}
 		deliver_nmi(v);
 		check_invariants(v);
 		if (!v->launched) {

@@ -10,6 +10,7 @@
 #include "ept/ept.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/vcpu.h"
+#include "mm/arch.h"
 #include "hv/vm/vm.h"
 #include "hv/vmx/vmx.h"
 #include "lib/printf.h"
@@ -202,10 +203,18 @@ void vcpu_destroy(struct vcpu *v)
 	vcpu_reset_cpu_state();
 	if (hypercall_test_hooks_on()) {
 		if (!vcpu_reset_check())
-			panic("vcpu reset: guest%u's register state survived its teardown", v->vm->id);
-		log_info("guest%u: register state reset and read back (testhooks)", v->vm->id);
+			panic("vcpu reset: %s's register state survived its teardown", v->tag);
+		log_info("%s: register state reset and read back (testhooks)", v->tag);
 	}
 	vmx_vmcs_clear(v->vmcs);
+	/*
+	 * This CPU may still cache translations derived from the guest's EPT,
+	 * tagged with its EPTP; the tables are freed once every vCPU is done,
+	 * and a later guest may get the same root.  SDM Vol. 3C 29.4.3.3: after
+	 * EPT paging structures change (here: are freed), INVEPT on each logical
+	 * processor that may hold such translations: each vCPU's own CPU, here.
+	 */
+	arch_invept(v->vm->ept.pt.ctx);
 	frames_free(v->vmcs, 1);
 	frames_free(v->msr_bitmap, 1);
 	frames_free(v->io_bitmap, 2);

@@ -15,6 +15,7 @@ struct vm {
 	unsigned int id;
 	struct guest_mem mem;
 	struct ept ept;
+	bool stopping; /* keyhole stopped one of its vCPUs: the others stop at their next exit (hv/vm/vm_run.c) */
 };
 
 /* An empty VM for guest `id`, its EPT with leaves up to max_ept_level (as for ept_init). */

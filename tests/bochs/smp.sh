@@ -109,7 +109,7 @@ check "$c CPUs, $expect used: VMX on on the boot CPU" in_serial '^\[keyhole\] vm
 check "$c CPUs, $expect used: exactly $((expect - 1)) other CPUs report VMX on" aps_as_expected
 check "$c CPUs, $expect used: each by its own number and APIC ID" aps_distinct
 check "$c CPUs, $expect used: the summary counts $expect under keyhole, all answering, $((c - expect)) parked" in_serial \
-	"^\\[keyhole\\] smp: $expect CPUs under keyhole, VMX on each \\(guests run on cpu0, APIC id [0-9]+\\); $((expect - 1)) in the idle loop, $((expect - 1)) answered the mailbox; 0 did not start; $((c - expect)) not used"
+	"^\\[keyhole\\] smp: $expect CPUs under keyhole, VMX on each \\(boot CPU cpu0, APIC id [0-9]+\\); $((expect - 1)) in the idle loop, $((expect - 1)) answered the mailbox; 0 did not start; $((c - expect)) not used"
 check "$c CPUs, $expect used: no CPU failed to answer or lacked VMX" not_in_serial '^\[keyhole\] warning: smp: '
 
 # The guests, in module order.

@@ -111,9 +111,18 @@ int model_step(struct vm *vm, struct model *m, int step)
 	int bad = 0;
 	u64 op = below(100);
 
+	/*
+	 * The model is one CPU: a protection change while it holds mappings would
+	 * wait for them to drain, i.e. for itself, which gmap panics on (a
+	 * caller's bug; tests/unit/test_gmap.c).  So a change that would get
+	 * that far is not asked for with mappings open; one refused earlier is.
+	 * The drain itself is tested with threads (test_gmap.c).
+	 */
 	if (op < 3) { /* ENABLE_MEM_PROTECTED */
+		if (m->nopen)
+			return 0;
 		int r = guest_mem_protect_all(&vm->mem);
-		bad += differs(step, "ENABLE_MEM_PROTECTED", r, m->nopen ? -EBUSY : 0);
+		bad += differs(step, "ENABLE_MEM_PROTECTED", r, 0);
 		if (!r) {
 			m->enabled = true;
 			for (int p = 0; p < NPAGES; p++)
@@ -122,7 +131,9 @@ int model_step(struct vm *vm, struct model *m, int step)
 	} else if (op < 23) { /* share / unshare */
 		bool share = below(2);
 		u64 g = random_gfn(), n = below(8) == 0 ? next() : 1 + below(6);
-		int want = !range_in_memory(g, n) ? -EINVAL : !m->enabled ? -EPERM : m->nopen ? -EBUSY : 0;
+		int want = !range_in_memory(g, n) ? -EINVAL : !m->enabled ? -EPERM : 0;
+		if (want == 0 && m->nopen)
+			return 0;
 		int r = share ? guest_mem_share(&vm->mem, _gfn(g), n) : guest_mem_unshare(&vm->mem, _gfn(g), n);
 		if (r != want) {
 			fprintf(stderr, "    step %d: %s(%#llx, %llu) = %d, model says %d\n", step,

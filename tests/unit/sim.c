@@ -4,6 +4,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <keyhole/log.h>
 #include <keyhole/panic.h>
+#include <keyhole/spinlock.h>
 #include "mm/arch.h"
 #include "mm/hostmm.h"
 #include "mm/pte.h"
@@ -23,7 +27,8 @@
 #include "test.h"
 
 struct sim_counters sim;
-unsigned int sim_cpu;
+__thread unsigned int sim_cpu;
+void (*sim_spin_hook)(void);
 char sim_panic_msg[512];
 
 static int memfd = -1;
@@ -42,8 +47,8 @@ static void die(const char *what)
 
 void arch_flush_va(u64 va)
 {
-	sim.flush_va++;
-	sim.last_flush_va = va;
+	__atomic_add_fetch(&sim.flush_va, 1, __ATOMIC_RELAXED); /* threads flush their own slots at once */
+	__atomic_store_n(&sim.last_flush_va, va, __ATOMIC_RELAXED);
 	if (!sim.root)
 		return;
 	/* Superset of INVLPG: re-walk the whole 1 GiB around va (any leaf holding va lies inside). */
@@ -54,12 +59,41 @@ void arch_flush_va(u64 va)
 		sync_range(SIM_FIXMAP_BASE, SIM_FIXMAP_BYTES, SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES);
 }
 
-/* The simulated machine has one MMU: the shootdown is recorded (the other CPUs' TLBs are the emulator runs'). */
+/*
+ * The simulated machine has one MMU: the shootdown is recorded (the other
+ * CPUs' TLBs are the emulator runs').  In a test whose threads play CPUs
+ * (sim_shootdown_cpus), it is also the protocol's bookkeeping as
+ * hv/cpu/tlb.c keeps it: a bit per other CPU in `pending`, the initiator
+ * spinning until each has cleared its own, and nobody taking an IPI, so a
+ * CPU clears its bit only from its spin-waits (arch_spin_wait() below, as
+ * tlb_poll()).  A spin-wait in the core that does not serve deadlocks that
+ * test, which the timeout turns into a failure.
+ */
+u32 sim_shootdown_cpus;
+u64 sim_shootdown_served;
+static u32 sim_pending;
+
+#define SIM_ACK_TIMEOUT_S 20
+
 void arch_shootdown(u64 va, u64 len)
 {
 	sim.shootdown++;
 	sim.last_shootdown_va = va;
 	sim.last_shootdown_len = len;
+
+	u32 others = __atomic_load_n(&sim_shootdown_cpus, __ATOMIC_ACQUIRE) & ~(1u << sim_cpu);
+	if (!others)
+		return;
+	__atomic_store_n(&sim_pending, others, __ATOMIC_RELEASE);
+	time_t start = time(NULL);
+	while (__atomic_load_n(&sim_pending, __ATOMIC_ACQUIRE)) {
+		if (time(NULL) - start > SIM_ACK_TIMEOUT_S) {
+			fprintf(stderr, "sim: CPUs %#x never acknowledged cpu %u's shootdown: a spin-wait that does not "
+					"serve it?\n", __atomic_load_n(&sim_pending, __ATOMIC_ACQUIRE), sim_cpu);
+			abort();
+		}
+		sched_yield(); /* the threads that must serve it need the host's cores */
+	}
 }
 
 static void sync_all(void)
@@ -91,6 +125,34 @@ void arch_invept(u64 eptp)
 unsigned int arch_cpu_id(void)
 {
 	return sim_cpu;
+}
+
+/*
+ * The unit tests' spin-wait: no shootdown to serve (the simulated machine
+ * has one MMU), so a pause, a count, and the test's hook.  The count is per
+ * thread: a test sees that its thread is waiting.
+ */
+__thread u64 sim_spins;
+
+void arch_spin_wait(void)
+{
+	u32 bit = 1u << sim_cpu;
+
+	if (__atomic_load_n(&sim_pending, __ATOMIC_ACQUIRE) & bit) {
+		__atomic_and_fetch(&sim_pending, ~bit, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&sim_shootdown_served, 1, __ATOMIC_RELAXED);
+	}
+	sim_spins++;
+	if (sim_spin_hook)
+		sim_spin_hook();
+	__builtin_ia32_pause();
+	/*
+	 * Threads outnumber the host's cores: a waiter that does not yield keeps
+	 * the lock's next ticket holder off the core (a real CPU is never
+	 * descheduled), and a ticket lock then waits for the scheduler.
+	 */
+	if ((sim_spins & 7) == 0)
+		sched_yield();
 }
 
 u64 arch_dmap_base(void)
@@ -237,6 +299,10 @@ void sim_reset(void)
 	}
 	memset(&sim, 0, sizeof(sim));
 	sim_cpu = 0;
+	sim_spin_hook = NULL;
+	sim_shootdown_cpus = 0;
+	sim_shootdown_served = 0;
+	sim_pending = 0;
 	/* The early boot map: all of RAM in the direct-map window, no fixmap. */
 	struct run all = { SIM_DMAP_BASE, SIM_DMAP_BASE + SIM_RAM_BYTES, 0, PROT_READ | PROT_WRITE };
 	struct run fix = { SIM_FIXMAP_BASE, SIM_FIXMAP_BASE + SIM_FIXMAP_BYTES, 0, -1 };
@@ -281,7 +347,8 @@ void sim_boot_small(void)
 
 /* ---- panic, log, faults ---- */
 
-static jmp_buf *panic_jmp;
+static __thread jmp_buf *panic_jmp;
+__thread bool sim_in_thread;
 sigjmp_buf test_abort_jmp;
 
 void panic(const char *fmt, ...)
@@ -293,6 +360,11 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	if (panic_jmp)
 		longjmp(*panic_jmp, 1);
+	if (sim_in_thread) {
+		/* No jump out of another thread's stack: a test thread that panics ends the run. */
+		fprintf(stderr, "unexpected PANIC in a test thread (cpu %u): %s\n", sim_cpu, sim_panic_msg);
+		abort();
+	}
 	fprintf(stderr, "unexpected PANIC: %s\n", sim_panic_msg);
 	test_fail(__FILE__, __LINE__, "unexpected panic");
 	siglongjmp(test_abort_jmp, 1);
@@ -316,6 +388,7 @@ int test_expect_panic(void (*fn)(void *), void *arg)
 
 static char logbuf[1 << 16];
 static size_t loglen;
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER; /* tests with threads log too */
 
 void kh_log(enum log_level level, const char *fmt, ...)
 {
@@ -327,6 +400,7 @@ void kh_log(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (getenv("KEYHOLE_UNIT_VERBOSE"))
 		fprintf(stderr, "  log[%d]: %s\n", level, line);
+	pthread_mutex_lock(&log_mutex);
 	size_t n = strlen(line);
 	if (loglen + n + 2 >= sizeof(logbuf))
 		loglen = 0;
@@ -334,6 +408,7 @@ void kh_log(enum log_level level, const char *fmt, ...)
 	loglen += n;
 	logbuf[loglen++] = '\n';
 	logbuf[loglen] = 0;
+	pthread_mutex_unlock(&log_mutex);
 }
 
 bool sim_log_contains(const char *needle)

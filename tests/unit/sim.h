@@ -37,7 +37,21 @@ struct sim_counters {
 	u64 last_shootdown_va, last_shootdown_len;
 };
 extern struct sim_counters sim;
-extern unsigned int sim_cpu;
+/* The CPU this thread plays (arch_cpu_id()): per thread, so that threads can be CPUs. */
+extern __thread unsigned int sim_cpu;
+/* Set in a test's threads: panic() there aborts (it cannot jump to the runner). */
+extern __thread bool sim_in_thread;
+/* arch_spin_wait() calls by this thread, and a hook it calls each time (NULL: none; sim_reset clears it). */
+extern __thread u64 sim_spins;
+extern void (*sim_spin_hook)(void);
+/*
+ * Threads playing CPUs: a bit per CPU that must acknowledge a shootdown
+ * (arch_shootdown() then waits for each, served in its arch_spin_wait(), as
+ * on the hypervisor; 0: shootdowns are only counted).  A CPU's thread takes
+ * its bit out before it ends.  sim_shootdown_served counts acknowledgements.
+ */
+extern u32 sim_shootdown_cpus;
+extern u64 sim_shootdown_served;
 
 /* Fresh machine: all memory zero, windows as an early boot map leaves them. */
 void sim_reset(void);

@@ -64,7 +64,7 @@ TEST(guest_load_places_segments_tables_and_boot_block)
 
 	make_vm(&vm);
 	make_image(&im);
-	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), "loglevel=debug", &e, &why), 0);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), "loglevel=debug", 1, &e, &why), 0);
 	EXPECT(why == NULL);
 	EXPECT_EQ(e.rip, 0x100010);
 	EXPECT_EQ(e.rdi, GUEST_BOOT_GPA);
@@ -100,6 +100,45 @@ TEST(guest_load_places_segments_tables_and_boot_block)
 	EXPECT_EQ((gdt[GUEST_SEL_TSS / 8] >> 16) & 0xffffff, GUEST_TSS_GPA);
 }
 
+TEST(guest_load_gives_each_vcpu_its_block_and_stack)
+{
+	struct vm vm;
+	struct img im;
+	struct guest_entry e;
+	const char *why;
+
+	make_vm(&vm);
+	make_image(&im);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), "vcpus=8", KH_GUEST_VCPUS_MAX, &e, &why), 0);
+	EXPECT_EQ(e.nr_vcpus, KH_GUEST_VCPUS_MAX);
+	u64 prev_stack = 0;
+	for (unsigned int k = 0; k < KH_GUEST_VCPUS_MAX; k++) {
+		struct guest_entry v = guest_entry_of_vcpu(&e, k);
+		const struct kh_guest_boot *b = (const void *)guest_byte(&vm, v.rdi);
+		EXPECT_EQ(v.rip, e.rip);
+		EXPECT_EQ(v.cr3, e.cr3);
+		EXPECT_EQ(b->magic, KH_GUEST_BOOT_MAGIC);
+		EXPECT_EQ(b->version, 2);
+		EXPECT_EQ(b->vcpu_index, k);
+		EXPECT_EQ(b->nr_vcpus, KH_GUEST_VCPUS_MAX);
+		EXPECT_EQ(b->stack_top, v.rsp);
+		EXPECT_EQ(b->mem_size, MEM);
+		EXPECT_EQ(b->cmdline_len, 7);
+		EXPECT(strcmp((char *)guest_byte(&vm, b->cmdline_gpa), "vcpus=8") == 0);
+		/* the stacks do not overlap: each at least 32 KiB below the one before, all above the tables */
+		if (k)
+			EXPECT(prev_stack - v.rsp >= 0x8000);
+		EXPECT(v.rsp - 0x8000 >= GUEST_TSS_GPA + PAGE_SIZE);
+		EXPECT(v.rsp <= GUEST_IMAGE_MIN);
+		prev_stack = v.rsp;
+	}
+	/* vCPU 0's block is the one a version-1 guest knows */
+	EXPECT_EQ(guest_entry_of_vcpu(&e, 0).rdi, GUEST_BOOT_GPA);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), NULL, 0, &e, &why), -EINVAL);
+	EXPECT(why != NULL);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), NULL, KH_GUEST_VCPUS_MAX + 1, &e, &why), -EINVAL);
+}
+
 TEST(guest_load_works_on_protected_memory)
 {
 	struct vm vm;
@@ -110,7 +149,7 @@ TEST(guest_load_works_on_protected_memory)
 	make_vm(&vm);
 	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
 	make_image(&im);
-	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), NULL, &e, &why), 0);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), NULL, 1, &e, &why), 0);
 	EXPECT(memcmp(guest_byte(&vm, 0x100000), im.text, sizeof(im.text)) == 0);
 	EXPECT_EQ(((struct kh_guest_boot *)guest_byte(&vm, GUEST_BOOT_GPA))->cmdline_gpa, 0);
 }
@@ -172,7 +211,7 @@ TEST(guest_load_refuses_malformed_images_by_name)
 		u64 len = sizeof(im);
 		make_image(&im);
 		bad_cases[i].spoil(&im, &len);
-		int r = guest_load_elf(&vm.mem, MEM, &im, len, NULL, &e, &why);
+		int r = guest_load_elf(&vm.mem, MEM, &im, len, NULL, 1, &e, &why);
 		if (r != -ENOEXEC || !why || !strstr(why, bad_cases[i].what)) {
 			fprintf(stderr, "    case %u (%s): r=%d why=%s\n", i, bad_cases[i].what, r, why ? why : "(null)");
 			EXPECT(r == -ENOEXEC && why && strstr(why, bad_cases[i].what));
@@ -194,10 +233,10 @@ TEST(guest_load_refuses_bad_memory_sizes_and_cmdlines)
 
 	make_vm(&vm);
 	make_image(&im);
-	EXPECT_EQ(guest_load_elf(&vm.mem, MEM + PAGE_SIZE, &im, sizeof(im), NULL, &e, &why), -EINVAL);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM + PAGE_SIZE, &im, sizeof(im), NULL, 1, &e, &why), -EINVAL);
 	EXPECT(strstr(why, "multiple of 2 MiB") != NULL);
-	EXPECT_EQ(guest_load_elf(&vm.mem, 8ULL << 30, &im, sizeof(im), NULL, &e, &why), -EINVAL);
+	EXPECT_EQ(guest_load_elf(&vm.mem, 8ULL << 30, &im, sizeof(im), NULL, 1, &e, &why), -EINVAL);
 	memset(longline, 'x', sizeof(longline) - 1);
-	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), longline, &e, &why), -EINVAL);
+	EXPECT_EQ(guest_load_elf(&vm.mem, MEM, &im, sizeof(im), longline, 1, &e, &why), -EINVAL);
 	EXPECT(strstr(why, "command line") != NULL);
 }
