@@ -93,7 +93,7 @@ unit: $(BUILD)/unit/keyhole-unit $(BUILD)/unit/keyhole-unit-san
 # suites at once (one per core: each emulator is a single thread), the
 # longest first so that the rest fill the other cores around them.
 TEST_JOBS ?= $(shell nproc)
-TEST_LONGEST := test-smp test-uefi-linux test-uefi-vmx test-linux test-uefi-hostile
+TEST_LONGEST := test-smp-uefi test-smp-grub test-uefi-linux test-uefi-vmx test-linux test-uefi-hostile
 TEST_ORDER = $(filter $(TEST_SUITES),$(TEST_LONGEST)) $(filter-out $(TEST_LONGEST),$(TEST_SUITES))
 test: deps
 	@$(MAKE) -s --no-print-directory $(TEST_IMAGES)

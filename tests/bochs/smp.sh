@@ -13,10 +13,10 @@
 # order (mk/test-smp.mk builds the image from the same list):
 #
 #   test        the test guest, one vCPU: every check passes
-#   MODE:N      the SMP guest (guest/smp) with vcpus=N in MODE: checks,
+#   MODE:N[:R]  the SMP guest (guest/smp) with vcpus=N in MODE: checks,
 #               race, plant (followed by check): every vCPU's checks pass,
-#               each on a CPU of its own; race: SMP_RACE_ITERS (default
-#               10,000) rounds on each vCPU, some racing the other side;
+#               each on a CPU of its own; race: R rounds (iters=R; default
+#               SMP_RACE_ITERS, 10,000) on each vCPU, racing the other side;
 #               plant then check: the same CPUs, each vCPU's registers
 #               reset and read back at teardown, found reset by the next
 #
@@ -116,7 +116,8 @@ check "$c CPUs, $expect used: no CPU failed to answer or lacked VMX" not_in_seri
 tests_at_start=0
 for ((g = 0; g < ${#modules[@]}; g++)); do
 	m=${modules[g]}
-	mode=${m%%:*} n=${m#*:}
+	mode=${m%%:*} n=${m#*:} iters=$race_iters
+	[ "${n#*:}" = "$n" ] || { iters=${n#*:}; n=${n%%:*}; }
 	case $mode in
 	test)
 		[ "$tests_at_start" -eq "$g" ] && tests_at_start=$((g + 1))
@@ -139,13 +140,13 @@ for ((g = 0; g < ${#modules[@]}; g++)); do
 	case $mode in
 	race)
 		pairs=$(pass_number "$g" 0 'race: ([0-9]+) MEM_SHARE \+ MEM_UNSHARE pairs')
-		check "$c CPUs, $expect used: $what: vCPU 0 shared and unshared ${pairs:-no} times (at least $race_iters)" \
-			at_least "$pairs" "$race_iters"
+		check "$c CPUs, $expect used: $what: vCPU 0 shared and unshared ${pairs:-no} times (at least $iters)" \
+			at_least "$pairs" "$iters"
 		for ((k = 1; k < n; k++)); do
 			rounds=$(pass_number "$g" "$k" 'race: ([0-9]+) rounds of DIAG_FILL')
 			raced=$(pass_number "$g" "$k" 'race: ([0-9]+) of the rounds overlapped')
-			check "$c CPUs, $expect used: $what: vCPU $k filled and checksummed ${rounds:-no} times (at least $race_iters), ${raced:-none} of them racing a share or unshare" \
-				at_least "$rounds" "$race_iters"
+			check "$c CPUs, $expect used: $what: vCPU $k filled and checksummed ${rounds:-no} times (at least $iters), ${raced:-none} of them racing a share or unshare" \
+				at_least "$rounds" "$iters"
 		done
 		;;
 	plant)
