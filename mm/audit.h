@@ -34,7 +34,7 @@ enum audit_kind {
 
 struct audit_finding {
 	enum audit_kind kind;
-	unsigned int cpu; /* REACHABLE, TABLE on a host root */
+	unsigned int cpu; /* REACHABLE, TABLE on a host root; AUDIT_EVERY_CPU: in the tables all roots share */
 	u64 va;           /* host virtual or guest-physical address; TABLE: where the table's range starts */
 	mfn_t mfn;
 	int level;        /* the leaf's level; TABLE: the table's (PT_LEVELS: the root itself) */
@@ -54,6 +54,8 @@ struct audit_frame {
 	const char *what;
 	mfn_t mfn;
 };
+
+#define AUDIT_EVERY_CPU (~0u)
 
 /* Returns the number of findings (0: clean); rep may be NULL. */
 unsigned int audit_host(struct audit_report *rep);

@@ -178,8 +178,10 @@ static u64 prepare_boot_page(void)
 /* Waits up to ms milliseconds for the CPU to leave state from; what it is in then. */
 static u32 wait_state(const struct smp_cpu *c, u32 from, u32 ms)
 {
-	for (u32 i = 0; i < ms * 10 && load_state(c) == from; i++)
+	for (u32 i = 0; i < ms * 10 && load_state(c) == from; i++) {
+		tlb_poll(); /* a CPU online already may be shooting down meanwhile (spinlock.h says why) */
 		pit_delay_us(100);
+	}
 	return load_state(c);
 }
 
@@ -329,6 +331,7 @@ int smp_call(unsigned int cpu, void (*fn)(void *), void *arg)
 	for (u32 i = 0; i < CALL_TIMEOUT_MS * 10; i++) {
 		if (!__atomic_load_n(&c->fn, __ATOMIC_ACQUIRE))
 			return 0;
+		tlb_poll(); /* fn may shoot down, and waits for this CPU's acknowledgement too */
 		pit_delay_us(100);
 	}
 	return -ETIMEDOUT;
