@@ -120,7 +120,9 @@ secondary:
 	xorl %ebp, %ebp
 	call cpu_init
 2:
+	sti /* an interrupt window for Bochs, as in kh_spin_pause() (kh.h) */
 	pause
+	cli
 	cmpl $0, vcpus_released(%rip)
 	je 2b
 	call kh_vcpu_start

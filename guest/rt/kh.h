@@ -91,4 +91,20 @@ static inline void outb(uint16_t port, uint8_t val)
 /* The guest's console: COM1's transmit register (keyhole intercepts it). */
 #define COM1_PORT 0x3f8
 
+/*
+ * One round of a spin-wait on another vCPU.  PAUSE, inside an interrupt
+ * window: keyhole's guests run with RFLAGS.IF = 0, and keyhole takes every
+ * external interrupt with a VM exit (external-interrupt exiting), so no
+ * interrupt is ever delivered to the guest here; the window is for Bochs,
+ * which does not take that exit for a local-APIC interrupt arriving while a
+ * guest with IF = 0 makes no exits (seen: a TLB-shootdown IPI pending in
+ * IRR, PPR 0, the guest spinning, no exit until its next one), so a
+ * shootdown keyhole aims at this vCPU's CPU would wait for it forever.  On
+ * hardware the exit is taken either way (SDM Vol. 3C 26.2).
+ */
+static inline void kh_spin_pause(void)
+{
+	__asm__ volatile("sti; pause; cli" : : : "memory");
+}
+
 #endif

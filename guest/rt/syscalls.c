@@ -92,7 +92,7 @@ void kh_console_lock(void)
 	}
 	while (!__atomic_compare_exchange_n(&console_owner, &free, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		free = 0;
-		__builtin_ia32_pause();
+		kh_spin_pause();
 	}
 	console_depth = 1;
 }

@@ -127,7 +127,7 @@ static bool barrier(void)
 	while (__atomic_load_n(&barrier_state.generation, __ATOMIC_ACQUIRE) == gen) {
 		if (__builtin_ia32_rdtsc() - start > WAIT_TSC_MAX)
 			return false;
-		__builtin_ia32_pause();
+		kh_spin_pause();
 	}
 	return true;
 }
