@@ -8,6 +8,8 @@
  */
 #include <keyhole/boot_info.h>
 #include <keyhole/log.h>
+#include <x86/cpu.h>
+#include <x86/pc.h>
 #include "hv/cpu/lapic.h"
 #include "hv/platform/madt.h"
 #include "hv/platform/platform.h"
@@ -147,4 +149,10 @@ void platform_init(const struct boot_info *bi)
 		lapic_park_other_cpus();
 	else
 		log_info("smp: this is the only CPU");
+}
+
+void platform_mask_pics(void)
+{
+	outb(PIC1_DATA, 0xff);
+	outb(PIC2_DATA, 0xff);
 }

@@ -16,5 +16,7 @@ struct madt_info;
 void platform_init(const struct boot_info *bi);
 /* The MADT platform_init() read, for SMP bring-up (hv/platform/smp.h); NULL if there was none. */
 const struct madt_info *platform_madt(void);
+/* The 8259 PICs masked: keyhole takes no interrupts from them, and none may reach a guest unasked. */
+void platform_mask_pics(void);
 
 #endif

@@ -122,12 +122,6 @@ static void report_boot(const struct boot_info *bi)
 		log_warn("acpi: the loader found no RSDP");
 }
 
-/* The 8259 PICs: keyhole takes no interrupts, and none may reach a guest unasked. */
-static void mask_legacy_interrupts(void)
-{
-	outb(PIC1_DATA, 0xff);
-	outb(PIC2_DATA, 0xff);
-}
 
 #define GUEST_MEM_DEFAULT (64UL << 20)
 #define WATCHDOG_MAX 1000000000UL /* million TSC ticks: the product stays well inside 64 bits */
@@ -266,7 +260,7 @@ void hv_main(const struct boot_info *bi)
 
 	desc_init();
 	mm_setup(bi);
-	mask_legacy_interrupts();
+	platform_mask_pics();
 	if (lapic_init())
 		platform_init(bi);
 	vcpu_run_audit_every_entry(opt.audit_every_entry);

@@ -30,6 +30,7 @@
 #include "hv/cpu/lapic.h"
 #include "hv/loader/guest_load.h"
 #include "hv/loader/linux_load.h"
+#include "hv/platform/platform.h"
 #include "hv/platform/smp.h"
 #include "hv/runtime/console.h"
 #include "hv/vm/vcpu.h"
@@ -139,12 +140,6 @@ static int load(struct vm *v, const struct guest_image *img, unsigned int nr_vcp
 	return 0;
 }
 
-/* The 8259 PICs masked again (hv/runtime/main.c masks them at boot). */
-static void mask_legacy_interrupts(void)
-{
-	outb(PIC1_DATA, 0xff);
-	outb(PIC2_DATA, 0xff);
-}
 
 /*
  * The guest's end, on the CPU of its last vCPU: one report for the guest
@@ -175,7 +170,7 @@ static void guest_finish(struct guest *g)
 	 * would see the same unacknowledged interrupt at every entry.
 	 */
 	if (g->is_linux)
-		mask_legacy_interrupts();
+		platform_mask_pics();
 	if (g->lapic_timer)
 		log_info("guest%u: LAPIC timer test: %lu timer interrupt(s) taken through %lu external-interrupt exit(s) "
 			 "while it ran", id, g->res[0].timer_interrupts, g->res[0].interrupts);
