@@ -20,6 +20,8 @@ set -u
 iso=${1:?usage: disk.sh IMAGE [OUTDIR]}
 out=${2:-build/disk}
 BOCHS_RC_IN=$(cd "$(dirname "$0")" && pwd)/bochsrc-disk.in
+# The same test guest as run.sh's, with its timeout.
+BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-120}
 # (lib.sh clears a dead run's IMAGE.lock.)
 . "$(dirname "$0")/lib.sh"
 

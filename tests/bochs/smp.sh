@@ -121,7 +121,7 @@ for ((g = 0; g < ${#modules[@]}; g++)); do
 	case $mode in
 	test)
 		[ "$tests_at_start" -eq "$g" ] && tests_at_start=$((g + 1))
-		check "$c CPUs, $expect used: guest$g, the test guest, passed every check" vcpu_ok "$g" 0 40
+		check "$c CPUs, $expect used: guest$g, the test guest, passed every check" vcpu_ok "$g" 0 70
 		check "$c CPUs, $expect used: guest$g exited with status 0" exited_ok "$g"
 		continue
 		;;
