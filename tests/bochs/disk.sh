@@ -43,7 +43,7 @@ cmdline_from_disk() {
 guest_summary_ok() {
 	local line
 	line=$(serial_text | grep -E '^\[guest0\] [0-9]+ passed, [0-9]+ failed' | tail -n 1)
-	[ -n "$line" ] && [ "${line%%, * skipped}" = "[guest0] $guest_pass passed, 0 failed" ] &&
+	[ -n "$line" ] && [ "${line%, * skipped}" = "[guest0] $guest_pass passed, 0 failed" ] &&
 		[ "$guest_fail" -eq 0 ] && [ "$guest_pass" -ge 25 ]
 }
 

@@ -28,7 +28,7 @@ guest_summary_ok() {
 	local line want
 	line=$(serial_text | grep -E '^\[guest0\] [0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	want="[guest0] $guest_pass passed, $guest_fail failed"
-	[ -n "$line" ] && [ "${line%%, * skipped}" = "$want" ] && [ "$guest_fail" -eq 0 ] && [ "$guest_pass" -ge 25 ]
+	[ -n "$line" ] && [ "${line%, * skipped}" = "$want" ] && [ "$guest_fail" -eq 0 ] && [ "$guest_pass" -ge 25 ]
 }
 
 # What the hypervisor must have said, in order of the boot.

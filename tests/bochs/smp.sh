@@ -59,7 +59,7 @@ vcpu_ok() {
 	p=$(serial_text | grep -acE "^\[$t\] PASS: ")
 	f=$(serial_text | grep -acE "^\[$t\] FAIL: ")
 	line=$(serial_text | grep -aE "^\[$t\] [0-9]+ passed, [0-9]+ failed" | tail -n 1)
-	[ "${line%%, * skipped}" = "[${t/\\/}] $p passed, 0 failed" ] && [ "$f" -eq 0 ] && [ "$p" -ge "$3" ]
+	[ "${line%, * skipped}" = "[${t/\\/}] $p passed, 0 failed" ] && [ "$f" -eq 0 ] && [ "$p" -ge "$3" ]
 }
 exited_ok() { in_serial "^\[keyhole\] guest$1: exited with status 0 after"; }
 # The CPUs guest N's vCPUs started on, one a line in vCPU order.
