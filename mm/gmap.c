@@ -409,6 +409,11 @@ static void mark_dirty(struct guest_mem *m, gfn_t gfn)
 	__atomic_fetch_or(&s->dirty[i / 64], 1ULL << (i % 64), __ATOMIC_RELAXED);
 }
 
+void gmap_unmap_out_of_order(gfn_t gfn)
+{
+	panic("gmap: unmapping gfn %#lx out of order (gmap mappings nest like a stack)", gfn_x(gfn));
+}
+
 void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, bool dirty, bool atomic)
 {
 	/* The cache only remembers a translation; it holds nothing to release. */
@@ -424,7 +429,7 @@ void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, 
 	 */
 	unsigned int cpu = arch_cpu_id();
 	if (map->protected && fixmap_pop(map->hva))
-		panic("gmap: unmapping gfn %#lx out of order (gmap mappings nest like a stack)", gfn_x(map->gfn));
+		gmap_unmap_out_of_order(map->gfn);
 	if (dirty)
 		mark_dirty(m, map->gfn);
 	m->depth[cpu]--;

@@ -189,9 +189,9 @@ static void steal_write(struct kvm_pv_vcpu *pv, struct kvm_steal_time *st, u64 n
 }
 
 /*
- * Before every entry with steal time on.  A warm cache of a shared frame
- * takes gmap_map_fast(): no lock, no call; anything else (the first update,
- * a record in a protected frame, a stale cache) the general contract.
+ * Before every entry with steal time on.  A warm cache takes
+ * gmap_map_fast(): no lock, and for a shared frame no call; anything else
+ * (the first update, a stale cache) the general contract.
  */
 /* Out of line, so that the fast path needs no stack frame of its own. */
 static __attribute__((noinline)) void steal_record_mapped(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ns)
@@ -212,7 +212,7 @@ void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned
 	u64 ns = pvclock_scale_delta(pv->steal_tsc, vm->clock.host.scale);
 	if (likely(gmap_map_fast(&vm->mem, gpa_to_gfn(pv->steal_gpa), &pv->steal_cache, cpu, &hva))) {
 		steal_write(pv, (struct kvm_steal_time *)((u8 *)hva + (pv->steal_gpa & (PAGE_SIZE - 1))), ns);
-		gmap_unmap_fast(&vm->mem, &pv->steal_cache, cpu);
+		gmap_unmap_fast(&vm->mem, &pv->steal_cache, cpu, hva);
 		return;
 	}
 	steal_record_mapped(vm, pv, ns);
