@@ -39,6 +39,7 @@ void handle_cpuid(struct vcpu *v)
 	} else if (leaf == KH_CPUID_FEATURES) {
 		c.eax = KH_FEAT_MEM_PROTECTED | (hypercall_diag_offered() ? KH_FEAT_DIAG : 0);
 		c.ebx = KH_ABI_VERSION;
+		c.ecx = KH_HC_BASE; /* where keyhole's hypercalls start */
 	} else if ((leaf & 0xffffff00u) != KH_CPUID_SIGNATURE) {
 		/* OSXSAVE and OSPKE mirror the guest's CR4, not keyhole's. */
 		struct cpuid_guest g = {
