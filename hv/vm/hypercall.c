@@ -212,9 +212,11 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
  * hypercalls, so each gets what KVM answers a call it does not know,
  * -KVM_ENOSYS (-1000), and nothing else changes: not RBX, not memory, and
  * the guest goes on (under ABI version 1, KVM's KVM_HC_VAPIC_POLL_IRQ, 1, was
- * keyhole's EXIT).
+ * keyhole's EXIT).  Out of line and cold: inlined, its logging made every
+ * hypercall reload regs from the stack (docs/benchmarks.md).
  */
-static enum hc_result kvm_hypercall(struct vm *vm, struct vcpu_regs *regs, struct hc_stats *stats)
+static __attribute__((noinline, cold)) enum hc_result kvm_hypercall(struct vm *vm, struct vcpu_regs *regs,
+									 struct hc_stats *stats)
 {
 	stats->errors++;
 	stats->kvm++;
