@@ -48,10 +48,12 @@ check "the guest's summary agrees with its PASS/FAIL lines, none failed" \
 	in_serial "^KEYHOLE-LINUX: $guest_pass passed, 0 failed"
 enough() { [ "$guest_pass" -ge 6 ]; }
 check "all six in-guest checks ran" enough
-probe_enough() { [ "$probe_pass" -ge 15 ] && [ "$probe_fail" -eq 0 ]; }
+probe_enough() { [ "$probe_pass" -ge 17 ] && [ "$probe_fail" -eq 0 ]; }
 check "hcprobe: every hypercall from uid 1000 was refused ($probe_pass checks)" probe_enough
 check "keyhole logged the unprivileged calls it refused" in_serial \
-	"^\[keyhole\] warning: $lx: hypercall DIAG_READ8 \(0x100\) from CPL 3 refused"
+	"^\[keyhole\] warning: $lx: hypercall DIAG_READ8 \(0x4b480100\) from CPL 3 refused"
+check "and KVM's numbers from user space the same way" in_serial \
+	"^\[keyhole\] warning: $lx: hypercall KVM \(0xc\) from CPL 3 refused"
 check "the kernel's console works to the end (reboot: System halted)" in_serial 'reboot: System halted'
 check "the guest powered off: keyhole saw its final halt" in_serial \
 	"^\[keyhole\] $lx: halted with interrupts disabled"
