@@ -158,7 +158,14 @@ struct cpuid_regs cpuid_policy(u32 leaf, u32 sub, const struct cpuid_guest *g, c
 		case 0x80000006u:                                      /* L2 cache */
 			return c;
 		case CPUID_LEAF_EXT_POWER:
-			return (struct cpuid_regs){ 0, 0, 0, c.edx & CPUID_87_EDX_INVARIANT_TSC };
+			/*
+			 * A PC guest's clock is kvm-clock, as under KVM by default (QEMU
+			 * shows invtsc only when asked).  With the invariant-TSC bit Linux
+			 * 6.1 rates kvm-clock below the raw TSC (kvmclock_init()) and
+			 * leaves it; the record's PVCLOCK_TSC_STABLE_BIT says the same
+			 * to a guest that reads kvm-clock, whose vDSO reads stay exit-free.
+			 */
+			return (struct cpuid_regs){ 0, 0, 0, g->pc ? 0 : c.edx & CPUID_87_EDX_INVARIANT_TSC };
 		case CPUID_LEAF_EXT_ADDR:
 			return (struct cpuid_regs){ c.eax, 0, 0, 0 }; /* address sizes only */
 		}

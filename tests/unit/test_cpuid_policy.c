@@ -112,7 +112,11 @@ TEST(cpuid_unknown_and_out_of_range_leaves_read_zero)
 	EXPECT_EQ(c.eax | c.ebx | c.ecx | c.edx, 0);
 	max_basic = 0x20;
 	EXPECT_EQ(cpuid_policy(CPUID_LEAF_EXT_ADDR, 0, &linux_guest, everything).ebx, 0);
-	EXPECT_EQ(cpuid_policy(CPUID_LEAF_EXT_POWER, 0, &linux_guest, everything).edx, CPUID_87_EDX_INVARIANT_TSC);
+	/* invariant TSC: an ELF guest sees it; a PC guest runs on kvm-clock instead (its stable bit says as much) */
+	EXPECT_EQ(cpuid_policy(CPUID_LEAF_EXT_POWER, 0, &linux_guest, everything).edx, 0);
+	struct cpuid_guest elf_guest = linux_guest;
+	elf_guest.pc = false;
+	EXPECT_EQ(cpuid_policy(CPUID_LEAF_EXT_POWER, 0, &elf_guest, everything).edx, CPUID_87_EDX_INVARIANT_TSC);
 }
 
 TEST(cpuid_leaf1_and_rdtscp_follow_the_guest)
