@@ -80,10 +80,10 @@ GUEST_ASFLAGS := -g -Iinclude -Iguest/rt
 GUEST_RT_SRCS := guest/rt/crt0.S guest/rt/trap_entry.S guest/rt/syscalls.c guest/rt/traps.c guest/rt/user.c guest/rt/user_entry.S \
 	guest/rt/vcpu.c guest/rt/print.c lib/printf.c
 GUEST_LIB_SRCS := guest/lib/report.c guest/lib/state.c
-GUEST_TEST_SRCS := guest/tests/test_guest.c
+GUEST_TEST_SRCS := guest/tests/test_guest.c guest/tests/test_kvm.c
 
 GUEST_OBJS := $(patsubst %,$(GUEST_BUILD)/%.o,$(basename $(GUEST_RT_SRCS) $(GUEST_LIB_SRCS) $(GUEST_TEST_SRCS)))
-GUEST_HDRS := $(wildcard guest/rt/*.h guest/lib/*.h include/keyhole/*.h include/x86/*.h) lib/printf.h
+GUEST_HDRS := $(wildcard guest/rt/*.h guest/lib/*.h guest/tests/*.h include/keyhole/*.h include/x86/*.h) lib/printf.h
 # Compiler helpers (128-bit division and the like) from the host gcc's
 # libgcc, which is built with the red zone: harmless while the guest runs
 # with interrupts off, where only a fatal exception can land on a stack.

@@ -38,7 +38,8 @@ cost_line=$(serial_text | sed -nE 's/^\[keyhole\] guest0: memory cost per GiB: /
 ept_per_gib=$(sed -nE 's/.*total ([0-9]+)/\1/p' <<<"$cost_line")
 
 declare -A target=( [vmcall_roundtrip]=150 [protected_read8_overhead]=40 [boot_to_guest]=20000000
-	[image_bytes]=262144 [ept_bytes_per_gib]=65536 )
+	[image_bytes]=262144 [ept_bytes_per_gib]=65536
+	[steal_update_protected]=40 [steal_update_shared]=40 )
 table=()
 add() { # name value unit detail
 	local t=${target[$1]:-} mark=""
@@ -58,6 +59,12 @@ fi
 if [ -n "${v_read8_protected_4cpu:-}" ] && [ -n "${v_read8_shared_4cpu:-}" ]; then
 	add protected_read8_overhead_4cpu $((v_read8_protected_4cpu - v_read8_shared_4cpu)) instr "(the same, 4 CPUs)"
 fi
+# What the steal-time update adds to a VM entry, through a warm cache (issue #14's target: 40).
+for where in protected shared; do
+	eval "v=\${v_vmcall_steal_$where:-}"
+	[ -n "$v" ] && [ -n "${v_vmcall_roundtrip:-}" ] &&
+		add steal_update_$where $((v - v_vmcall_roundtrip)) instr "(vmcall with steal time - without)"
+done
 add image_bytes "$image_bytes" bytes "(test guest inside: $blob)"
 add image_memory_bytes "$image_memory_bytes" bytes "(image + bss, running)"
 [ -n "$ept_per_gib" ] && add ept_bytes_per_gib "$ept_per_gib" bytes "($cost_line)"

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <keyhole/hypercall.h>
+#include <keyhole/kvm_para.h>
 #include "kh.h"
 #include "rt.h"
 
@@ -30,6 +31,14 @@ static uint64_t samples[ITERATIONS];
 static uint8_t shared_page[PAGE] __attribute__((aligned(4096)));
 static uint8_t protected_page[PAGE] __attribute__((aligned(4096)));
 static uint8_t toggled_page[PAGE] __attribute__((aligned(4096)));
+/* KVM steal-time records, one in a protected page and one in a shared page (keyhole/kvm_para.h). */
+static struct kvm_steal_time steal_protected __attribute__((aligned(4096)));
+static struct kvm_steal_time steal_shared __attribute__((aligned(4096)));
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
 
 static inline uint64_t rdtsc(void)
 {
@@ -112,6 +121,25 @@ int main(void)
 	measure_after("unshare_1page", op_share_toggled, op_unshare_toggled);
 	if (toggle_failures) {
 		printf("bench: %d MEM_SHARE/MEM_UNSHARE calls failed: unshare_1page means nothing\n", toggle_failures);
+		return 1;
+	}
+	/*
+	 * Steal time on: every VM entry updates the record through keyhole's gfn
+	 * cache, warm after the first.  tools/bench.sh subtracts vmcall_roundtrip
+	 * (steal time off) for steal_update_protected / _shared.
+	 */
+	if (kh_hypercall2(KH_HC_MEM_SHARE, (uintptr_t)&steal_shared / PAGE, 1)) {
+		printf("bench: could not share the steal-time page\n");
+		return 1;
+	}
+	wrmsr(MSR_KVM_STEAL_TIME, (uintptr_t)&steal_protected | KVM_MSR_ENABLED);
+	measure("vmcall_steal_protected", op_vmcall);
+	wrmsr(MSR_KVM_STEAL_TIME, (uintptr_t)&steal_shared | KVM_MSR_ENABLED);
+	measure("vmcall_steal_shared", op_vmcall);
+	wrmsr(MSR_KVM_STEAL_TIME, 0);
+	if (steal_protected.version < 2 * ITERATIONS || steal_shared.version < 2 * ITERATIONS) {
+		printf("bench: the steal-time records were not updated at every entry (versions %u, %u)\n",
+		       steal_protected.version, steal_shared.version);
 		return 1;
 	}
 	return 0;

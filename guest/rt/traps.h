@@ -30,7 +30,13 @@ struct kh_trap_frame {
 
 _Static_assert(sizeof(struct kh_trap_frame) == 22 * sizeof(uint64_t), "trap frame layout");
 
-/* Called by trap_common with the frame; names the exception, ends the guest. */
+/*
+ * Called by trap_common with the frame first: an exception at an instruction
+ * in the exception table (fault.h) points the frame at its fixup, RAX = the
+ * vector, and returns 1 (trap_common resumes there); otherwise 0.
+ */
+int kh_trap_fixup(struct kh_trap_frame *f);
+/* Called by trap_common when kh_trap_fixup() says 0; names the exception, ends the guest. */
 void kh_trap(const struct kh_trap_frame *f) __attribute__((noreturn));
 
 #endif /* !__ASSEMBLER__ */

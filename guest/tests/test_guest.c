@@ -14,6 +14,7 @@
  *              forth
  *   bad input  every malformed call gets -EINVAL or -ENOSYS and changes
  *              nothing; the guest goes on
+ *   kvm        KVM's paravirtual clock and steal time (test_kvm.c), last
  *
  * The buffers keyhole operates on are page-aligned arrays in .bss: the image
  * is identity-mapped, so an address is its own gpa and address >> 12 its gfn.
@@ -35,6 +36,7 @@
 #include "kh.h"
 #include "report.h"
 #include "rt.h"
+#include "test_kvm.h"
 
 #define GUEST_PAGE_SHIFT 12
 #define GUEST_PAGE_SIZE (1u << GUEST_PAGE_SHIFT)
@@ -402,5 +404,6 @@ int main(void)
 		test_diag_access();
 		test_bad_input(boot);
 	}
+	test_kvm(keyhole, features);
 	return report_summary();
 }

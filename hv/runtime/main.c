@@ -21,6 +21,7 @@
 #include "hv/cpu/lapic.h"
 #include "hv/platform/platform.h"
 #include "hv/platform/smp.h"
+#include "hv/platform/tsc.h"
 #include "hv/loader/guest_load.h"
 #include "hv/loader/linux_load.h"
 #include "hv/runtime/console.h"
@@ -263,6 +264,7 @@ void hv_main(const struct boot_info *bi)
 	platform_mask_pics();
 	if (lapic_init())
 		platform_init(bi);
+	tsc_calibrate();
 	vcpu_run_audit_every_entry(opt.audit_every_entry);
 	vcpu_run_watchdog(opt.watchdog);
 	vcpu_run_report_boot(bi->entry_tsc);

@@ -1,8 +1,10 @@
 /*
- * CPUID (see handlers.h): keyhole's own leaves at 0x40000000 here, every
+ * CPUID (see handlers.h): keyhole's own leaves at 0x40000000 and KVM's at
+ * 0x40000100 here, every
  * other leaf through the allow-list of hv/vm/cpuid_policy.c.
  */
 #include <keyhole/hypercall.h>
+#include <keyhole/kvm_para.h>
 #include <x86/cpuid.h>
 #include <x86/cr.h>
 #include "hv/vm/cpuid_policy.h"
@@ -39,7 +41,12 @@ void handle_cpuid(struct vcpu *v)
 	} else if (leaf == KH_CPUID_FEATURES) {
 		c.eax = KH_FEAT_MEM_PROTECTED | (hypercall_diag_offered() ? KH_FEAT_DIAG : 0);
 		c.ebx = KH_ABI_VERSION;
-	} else if ((leaf & 0xffffff00u) != KH_CPUID_SIGNATURE) {
+	} else if (leaf == KVM_CPUID_SIGNATURE) {
+		/* KVM's leaves one step of 0x100 up, where Linux's scan finds them (keyhole/kvm_para.h). */
+		c = (struct cpuid_regs){ KVM_CPUID_FEATURES, KVM_SIGNATURE_EBX, KVM_SIGNATURE_ECX, KVM_SIGNATURE_EDX };
+	} else if (leaf == KVM_CPUID_FEATURES) {
+		c.eax = KEYHOLE_KVM_FEATURES;
+	} else if ((leaf & 0xffffff00u) != KH_CPUID_SIGNATURE && (leaf & 0xffffff00u) != KVM_CPUID_SIGNATURE) {
 		/* OSXSAVE and OSPKE mirror the guest's CR4, not keyhole's. */
 		struct cpuid_guest g = {
 			.pc = v->platform == GUEST_PLATFORM_PC,

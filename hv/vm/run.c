@@ -153,6 +153,9 @@ void vcpu_run(struct vcpu *v)
 		}
 		if (v->watchdog)
 			watchdog_arm(v);
+		/* Last before the entry: everything keyhole did since the exit is the guest's steal time. */
+		if (v->pv.steal_on)
+			kvm_steal_record(v->vm, &v->pv, rdtsc() - v->exit_tsc);
 		if (vmx_enter(&v->regs, v->launched)) {
 			u32 e = vmx_insn_error();
 			log_err("guest%u: VM entry failed: %s (VM-instruction error %u)", v->vm->id,
@@ -161,6 +164,8 @@ void vcpu_run(struct vcpu *v)
 			vcpu_stop(v, "VM entry failed");
 			break;
 		}
+		if (v->pv.steal_on)
+			v->exit_tsc = rdtsc();
 		v->launched = true;
 		v->exits++;
 		if (v->watchdog)

@@ -19,6 +19,7 @@
 #include "hv/loader/guest_load.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
+#include "hv/vm/kvm_clock.h"
 #include "hv/vmx/vcpu_regs.h"
 #include "hv/vmx/vmx.h"
 
@@ -61,6 +62,8 @@ struct vcpu {
 	u64 nmis;                   /* NMIs that arrived for this guest (in it, or in keyhole while it ran) */
 	bool nmi_pending;           /* a PC guest's NMI not delivered yet */
 	u8 ports_logged[65536 / 8]; /* unknown ports already reported */
+	struct kvm_pv_vcpu pv;      /* KVM's clock and steal-time MSRs (hv/vm/kvm_clock.h) */
+	u64 exit_tsc;               /* the TSC at the last VM exit, while steal time is on */
 };
 
 /* break_state: a test VM whose guest state is invalid on purpose (the kh-invalid-state module word). */

@@ -9,12 +9,14 @@
 
 #include <keyhole/types.h>
 #include "ept/ept.h"
+#include "hv/vm/kvm_clock.h"
 #include "mm/gmap.h"
 
 struct vm {
 	unsigned int id;
 	struct guest_mem mem;
 	struct ept ept;
+	struct kvm_clock_vm clock; /* its kvm-clock's zero (hv/vm/kvm_clock.h) */
 	bool stopping; /* keyhole stopped one of its vCPUs: the others stop at their next exit (hv/vm/vm_run.c) */
 };
 

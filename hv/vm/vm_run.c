@@ -32,6 +32,7 @@
 #include "hv/loader/linux_load.h"
 #include "hv/platform/platform.h"
 #include "hv/platform/smp.h"
+#include "hv/platform/tsc.h"
 #include "hv/runtime/console.h"
 #include "hv/vm/vcpu.h"
 #include "hv/vm/vm.h"
@@ -227,6 +228,9 @@ static void vcpu_thread(void *arg)
 		if (k == 0 && g->lapic_timer && lapic_present())
 			lapic_timer_oneshot(LAPIC_TEST_TICKS);
 		vcpu_run(v);
+		if (v->pv.steal_updates)
+			log_info("guest%u: vCPU %u: %lu us of steal time reported in %lu updates", g->vm.id, k,
+				 pvclock_scale_delta(v->pv.steal_tsc, g->vm.clock.host.scale) / 1000, v->pv.steal_updates);
 		if (v->state == VCPU_STOPPED)
 			stop_other_vcpus(g, k);
 		*res = (struct vcpu_result){ v->state, v->exit_status, v->stop_reason, v->exits, v->hc.calls, v->hc.errors,
@@ -313,6 +317,7 @@ static int guest_setup(struct guest *g, unsigned int id, const struct guest_imag
 	r = vm_mem_init(&g->vm, id, ept_level);
 	if (r)
 		return r;
+	kvm_clock_vm_init(&g->vm.clock, tsc_host_clock(), rdtsc());
 	r = vm_mem_add(&g->vm, _gfn(0), mem_bytes >> PAGE_SHIFT);
 	if (r) {
 		report_no_memory(id, mem_bytes, r);

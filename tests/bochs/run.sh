@@ -11,20 +11,24 @@
 # Prints "PASS: name" or "FAIL: name" per check and ends with exactly
 # "N passed, N failed"; exits 0 only if nothing failed.
 #
-# Environment: BOCHS_TIMEOUT (seconds, default 60), BXSHARE (Bochs's
+# Environment: BOCHS_TIMEOUT (seconds, default 120), BXSHARE (Bochs's
 # BIOS directory, default /usr/share/bochs).
 
 set -u
 
 iso=${1:?usage: run.sh ISO [OUTDIR]}
 out=${2:-build/bochs}
+# lib.sh's 60 s was 40-55 s of use for the test guest's 56 checks on a busy
+# 2-core machine; its KVM checks (issue #14) add about 2,000 exits, seconds
+# under audit=entry.
+BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-120}
 . "$(dirname "$0")/lib.sh"
 
 guest_summary_ok() {
 	local line want
 	line=$(serial_text | grep -E '^\[guest0\] [0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	want="[guest0] $guest_pass passed, $guest_fail failed"
-	[ -n "$line" ] && [ "${line%%, * skipped}" = "$want" ] && [ "$guest_fail" -eq 0 ] && [ "$guest_pass" -ge 25 ]
+	[ -n "$line" ] && [ "${line%, * skipped}" = "$want" ] && [ "$guest_fail" -eq 0 ] && [ "$guest_pass" -ge 25 ]
 }
 
 # What the hypervisor must have said, in order of the boot.

@@ -27,8 +27,8 @@ guest)
 	gpass=$(serial_text | grep -acE '^\[guest0\] PASS: ')
 	check "$model: VT-x on" in_serial '^\[keyhole\] vmx: on \(VMCS revision'
 	check "$model: the test guest's $gpass checks passed" in_serial "^\\[guest0\\] $gpass passed, 0 failed"
-	enough() { [ "$gpass" -ge 40 ]; }
-	check "$model: at least 40 in-guest checks ran" enough
+	enough() { [ "$gpass" -ge 70 ]; }
+	check "$model: at least 70 in-guest checks ran" enough
 	check "$model: the guest exited with status 0" in_serial '^\[keyhole\] guest0: exited with status 0 after'
 	;;
 novmx)

@@ -1,0 +1,160 @@
+/*
+ * The TSC's rate and the wall clock (see tsc.h).
+ *
+ * Rate: the TSC ticks counted over a PIT delay of PIT_CALIBRATE_MS on
+ * counter 2 (the PIT's 1.193182 MHz is the same on every PC; Linux's
+ * pit_calibrate_tsc() measures the same way).  CPUID 0x15 gives the exact
+ * rate where the CPU enumerates it (SDM Vol. 2A, CPUID leaf 15H: TSC =
+ * crystal * EBX / EAX; a crystal of 0 is not enumerated, and leaf 16H's
+ * base frequency stands in, as the SDM's note on 15H suggests); it is used
+ * only if it agrees with the PIT within CPUID_AGREE_PERMILLE, so that a
+ * CPUID that describes some other machine (an emulator's model, a hypervisor
+ * below keyhole) cannot give guests a clock that runs at the wrong speed.
+ *
+ * Invariant TSC: CPUID 0x80000007 EDX[8] (SDM Vol. 3B, 18.17.1): the rate
+ * does not change with P-, C- or T-states, so kvm-clock may promise a
+ * stable TSC (PVCLOCK_TSC_STABLE_BIT).
+ *
+ * Wall clock: the MC146818 RTC's registers 0-9 (and the century at 0x32,
+ * where it reads as one), read between updates: wait for status A's
+ * update-in-progress bit to clear, read, read again until two readings
+ * agree.  BCD or binary and 12- or 24-hour as status B says.  Taken as UTC,
+ * as Linux takes it by default.
+ */
+#include <keyhole/log.h>
+#include <x86/cpu.h>
+#include <x86/cpuid.h>
+#include <x86/pc.h>
+#include "hv/platform/pit.h"
+#include "hv/platform/tsc.h"
+#include "lib/pvclock.h"
+
+#define PIT_CALIBRATE_MS 10 /* 0.05% of error on hardware for a few microseconds of port I/O */
+#define CPUID_AGREE_PERMILLE 10
+#define RTC_TRIES 1000000
+
+#define RTC_SECONDS 0x00
+#define RTC_MINUTES 0x02
+#define RTC_HOURS 0x04
+#define RTC_DAY 0x07
+#define RTC_MONTH 0x08
+#define RTC_YEAR 0x09
+#define RTC_STATUS_A 0x0a
+#define RTC_STATUS_B 0x0b
+#define RTC_CENTURY 0x32
+#define RTC_A_UIP 0x80
+#define RTC_B_24H 0x02
+#define RTC_B_BINARY 0x04
+#define RTC_HOURS_PM 0x80
+
+static struct host_clock clock;
+
+const struct host_clock *tsc_host_clock(void)
+{
+	return &clock;
+}
+
+/* CPUID 0x15 (or 0x16's base frequency), 0 where neither says. */
+static u64 cpuid_tsc_hz(void)
+{
+	u32 max = cpuid(0).eax;
+
+	if (max < 0x15)
+		return 0;
+	struct cpuid_regs c = cpuid(0x15);
+	if (c.eax == 0 || c.ebx == 0)
+		return 0;
+	if (c.ecx)
+		return (u64)c.ecx * c.ebx / c.eax;
+	if (max >= 0x16 && (cpuid(0x16).eax & 0xffff))
+		return (u64)(cpuid(0x16).eax & 0xffff) * 1000000;
+	return 0;
+}
+
+static u64 pit_tsc_hz(void)
+{
+	u64 t0 = rdtsc();
+	pit_delay_us(PIT_CALIBRATE_MS * 1000);
+	return (rdtsc() - t0) * 1000 / PIT_CALIBRATE_MS;
+}
+
+static u8 cmos_read(u8 reg)
+{
+	outb(CMOS_INDEX, reg); /* bit 7 clear: NMIs stay enabled */
+	return inb(CMOS_DATA);
+}
+
+static u32 bcd(u8 v, bool binary)
+{
+	return binary ? v : (v >> 4) * 10 + (v & 0xf);
+}
+
+struct rtc_time {
+	u8 sec, min, hour, day, mon, year, century;
+};
+
+static bool rtc_read_once(struct rtc_time *t)
+{
+	for (u32 i = 0; cmos_read(RTC_STATUS_A) & RTC_A_UIP; i++)
+		if (i == RTC_TRIES)
+			return false;
+	*t = (struct rtc_time){ cmos_read(RTC_SECONDS), cmos_read(RTC_MINUTES), cmos_read(RTC_HOURS),
+				cmos_read(RTC_DAY),     cmos_read(RTC_MONTH),   cmos_read(RTC_YEAR),
+				cmos_read(RTC_CENTURY) };
+	return true;
+}
+
+/* Unix seconds, 0 if the RTC reads nothing that is a date. */
+static u64 rtc_unix_time(void)
+{
+	struct rtc_time a, b;
+
+	for (int tries = 0; tries < 5; tries++) {
+		if (!rtc_read_once(&a) || !rtc_read_once(&b))
+			return 0;
+		if (a.sec == b.sec && a.min == b.min && a.hour == b.hour && a.day == b.day && a.mon == b.mon &&
+		    a.year == b.year)
+			break;
+	}
+	u8 st = cmos_read(RTC_STATUS_B);
+	bool bin = st & RTC_B_BINARY;
+	u32 hour = bcd(b.hour & ~RTC_HOURS_PM, bin);
+	if (!(st & RTC_B_24H))
+		hour = (hour % 12) + ((b.hour & RTC_HOURS_PM) ? 12 : 0);
+	u32 century = bcd(b.century, bin);
+	u32 year = bcd(b.year, bin) + (century >= 19 && century <= 21 ? century * 100 : (bcd(b.year, bin) < 70 ? 2000 : 1900));
+	return unix_time_of(year, bcd(b.mon, bin), bcd(b.day, bin), hour, bcd(b.min, bin), bcd(b.sec, bin));
+}
+
+static u64 diff(u64 a, u64 b)
+{
+	return a > b ? a - b : b - a;
+}
+
+void tsc_calibrate(void)
+{
+	u64 pit = pit_tsc_hz(), id = cpuid_tsc_hz(), hz = pit;
+	bool invariant = cpuid(CPUID_LEAF_EXT_BASE).eax >= CPUID_LEAF_EXT_POWER &&
+			 (cpuid(CPUID_LEAF_EXT_POWER).edx & CPUID_87_EDX_INVARIANT_TSC);
+	const char *src = "the PIT", *note = "";
+
+	if (id && diff(id, pit) * 1000 <= pit * CPUID_AGREE_PERMILLE) {
+		hz = id;
+		src = "CPUID 0x15/0x16, within 1% of the PIT";
+	} else if (id) {
+		note = "; CPUID 0x15/0x16 say a different rate: not used";
+	}
+	if (hz == 0) {
+		/* No PIT that counts (pit.c said so): a rate the clock can run on, said to be wrong. */
+		hz = id ? id : 1000000000;
+		log_warn("tsc: no PIT to calibrate against: assuming %lu kHz; guests' clocks may run at the wrong speed",
+			 hz / 1000);
+	}
+	host_clock_set(&clock, hz, invariant);
+	clock.wall_tsc = rdtsc();
+	clock.wall_sec = rtc_unix_time();
+	log_info("tsc: %lu kHz, from %s (PIT %lu kHz, CPUID %lu kHz%s), %s", hz / 1000, src, pit / 1000, id / 1000,
+		 note, invariant ? "invariant" : "not invariant: kvm-clock without the stable bit");
+	if (!clock.wall_sec)
+		log_warn("rtc: no date read from the RTC: guests' wall clock starts at 1970");
+}
