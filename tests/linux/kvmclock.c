@@ -9,9 +9,12 @@
  *   kvmclock time CMD...  runs CMD (PATH searched) between two such reads:
  *                         "tsc_delta=<n> mono_ns=<n> status=<s>"; exits with
  *                         CMD's status
- *   kvmclock cpuid N      N CPUID instructions, each a VM exit (keyhole
- *                         intercepts CPUID, whatever the leaf), timed:
- *                         "cpuid n=<N> tsc_delta=<n> mono_ns=<n>"
+ *   kvmclock cpuid N [MS] N CPUID instructions, each a VM exit (keyhole
+ *                         intercepts CPUID, whatever the leaf), and more
+ *                         until MS ms of CLOCK_MONOTONIC have passed (so that
+ *                         the loop outlasts a few 10 ms ticks however cheap
+ *                         an exit is), timed:
+ *                         "cpuid n=<count> tsc_delta=<n> mono_ns=<n>"
  *   kvmclock sig          CPUID 0x40000100 and 0x40000101: the signature and
  *                         the feature bits, named; exits 0 only if the
  *                         signature is KVM's and the features are exactly
@@ -82,18 +85,31 @@ static int cmd_time(char **argv)
 	return status;
 }
 
-static int cmd_cpuid(unsigned long n)
+static int cmd_cpuid(unsigned long n, unsigned long min_ms)
 {
 	uint32_t regs[4];
 	struct stamp a, b;
+	unsigned long i = 0;
 
-	a = now();
-	for (unsigned long i = 0; i < n; i++)
-		cpuid(0, regs);
-	b = now();
-	printf("cpuid n=%lu tsc_delta=%llu mono_ns=%llu\n", n, (unsigned long long)(b.tsc - a.tsc),
+	a = b = now();
+	while (i < n || b.mono_ns - a.mono_ns < min_ms * 1000000ull) {
+		unsigned long chunk = i < n && n - i < 100 ? n - i : 100;
+
+		for (unsigned long k = 0; k < chunk; k++, i++)
+			cpuid(0, regs);
+		b = now();
+	}
+	printf("cpuid n=%lu tsc_delta=%llu mono_ns=%llu\n", i, (unsigned long long)(b.tsc - a.tsc),
 	       (unsigned long long)(b.mono_ns - a.mono_ns));
 	return 0;
+}
+
+static int number(const char *s, unsigned long *v)
+{
+	char *end;
+
+	*v = strtoul(s, &end, 0);
+	return *s && !*end;
 }
 
 static int cmd_sig(void)
@@ -135,7 +151,7 @@ static int cmd_sig(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: kvmclock now | time CMD [ARG...] | cpuid N | sig\n");
+	fprintf(stderr, "usage: kvmclock now | time CMD [ARG...] | cpuid N [MS] | sig\n");
 	return 2;
 }
 
@@ -150,11 +166,10 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 3 && strcmp(argv[1], "time") == 0)
 		return cmd_time(argv + 2);
-	if (argc == 3 && strcmp(argv[1], "cpuid") == 0) {
-		char *end;
-		unsigned long n = strtoul(argv[2], &end, 0);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "cpuid") == 0) {
+		unsigned long n, ms = 0;
 
-		return *argv[2] && !*end ? cmd_cpuid(n) : usage();
+		return number(argv[2], &n) && (argc == 3 || number(argv[3], &ms)) ? cmd_cpuid(n, ms) : usage();
 	}
 	if (argc == 2 && strcmp(argv[1], "sig") == 0)
 		return cmd_sig();
