@@ -215,14 +215,22 @@ static void change_begin(struct guest_mem *m)
 	}
 	while (m->changing)
 		wait_for_zero(m, &m->changing);
-	__atomic_store_n(&m->changing, 1, __ATOMIC_RELAXED);
-	while (m->mappers)
+	/*
+	 * Sequentially consistent (an XCHG): the store must be visible before
+	 * mappers is read, since the cached fast path of gmap_map() raises
+	 * mappers before it reads changing without the lock (store-then-load
+	 * ordering, SDM Vol. 3A 9.2.3.4: only a locked instruction or a fence
+	 * keeps a load from passing an earlier store).  One of the two sees the
+	 * other.
+	 */
+	__atomic_store_n(&m->changing, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&m->mappers, __ATOMIC_ACQUIRE))
 		wait_for_zero(m, &m->mappers);
 }
 
 static void change_end(struct guest_mem *m)
 {
-	m->generation++;
+	__atomic_store_n(&m->generation, m->generation + 1, __ATOMIC_RELAXED); /* read without the lock by the fast path */
 	__atomic_store_n(&m->changing, 0, __ATOMIC_RELEASE);
 }
 
@@ -302,6 +310,39 @@ int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages)
 	return change_range(m, gfn, npages, true);
 }
 
+/*
+ * The cached fast path: a warm cache of the current generation with no
+ * change under way needs no lock.  The mapping is counted first (a locked
+ * add, a full barrier), then changing and the generation are read: a change
+ * that sets changing before it reads mappers (change_begin) either is seen
+ * here, and the path backs off to the locked one, or sees this mapping and
+ * waits for it.  A change that finished before bumped the generation before
+ * it cleared changing: the cache is then stale, and the path backs off too.
+ * The cache's frame and its protection are what they were at its
+ * generation, so they are what they are now.
+ */
+static bool map_cached(struct guest_mem *m, const struct gfn_cache *cache, struct gmap *map, unsigned int cpu)
+{
+	void *hva;
+
+	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
+	if (unlikely(__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE) ||
+		     cache->generation != __atomic_load_n(&m->generation, __ATOMIC_RELAXED)))
+		goto back_off;
+	if (cache->protected) {
+		if (fixmap_push(cache->pfn, &hva))
+			goto back_off; /* the locked path says why */
+	} else {
+		hva = phys_to_virt(mfn_to_pa(cache->pfn));
+	}
+	m->depth[cpu]++; /* this CPU's own count: nobody else writes it */
+	*map = (struct gmap){ hva, cache->pfn, cache->gfn, cache->protected };
+	return true;
+back_off:
+	__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
 int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic)
 {
 	mfn_t mfn;
@@ -314,6 +355,8 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 	map->hva = NULL;
 
 	unsigned int cpu = arch_cpu_id();
+	if (cache && cache->valid && gfn_x(cache->gfn) == gfn_x(gfn) && map_cached(m, cache, map, cpu))
+		return 0;
 	spin_lock(&m->lock);
 	/*
 	 * A change waiting for the drain holds new mappings off (writer
@@ -332,8 +375,13 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 			return -EINVAL;
 		}
 		protected = frame_is_protected(mfn);
-		if (cache)
-			*cache = (struct gfn_cache){ gfn, mfn, m->generation, true, protected };
+		if (cache) {
+			const struct mem_slot *s = find_slot(m, gfn);
+			u64 i = gfn_x(gfn) - gfn_x(s->gfn);
+			*cache = (struct gfn_cache){ gfn, mfn, m->generation, true, protected,
+						     protected ? NULL : phys_to_virt(mfn_to_pa(mfn)), &s->dirty[i / 64],
+						     1ULL << (i % 64) };
+		}
 	}
 	if (protected) {
 		int r = fixmap_push(mfn, &hva);
@@ -344,7 +392,7 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 	} else {
 		hva = phys_to_virt(mfn_to_pa(mfn));
 	}
-	__atomic_store_n(&m->mappers, m->mappers + 1, __ATOMIC_RELAXED); /* read unlocked by a waiting change */
+	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST); /* the fast path counts without the lock */
 	m->depth[cpu]++;
 	spin_unlock(&m->lock);
 
@@ -352,12 +400,18 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 	return 0;
 }
 
+/* Atomic: other CPUs set bits of the same word, and gmap_dirty_test_and_clear() clears them. */
 static void mark_dirty(struct guest_mem *m, gfn_t gfn)
 {
 	struct mem_slot *s = find_slot(m, gfn);
 	u64 i = gfn_x(gfn) - gfn_x(s->gfn);
 
-	s->dirty[i / 64] |= 1ULL << (i % 64);
+	__atomic_fetch_or(&s->dirty[i / 64], 1ULL << (i % 64), __ATOMIC_RELAXED);
+}
+
+void gmap_unmap_out_of_order(gfn_t gfn)
+{
+	panic("gmap: unmapping gfn %#lx out of order (gmap mappings nest like a stack)", gfn_x(gfn));
 }
 
 void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, bool dirty, bool atomic)
@@ -367,16 +421,19 @@ void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, 
 	(void)atomic;
 	if (!map || !map->hva)
 		return;
+	/*
+	 * No lock: the slot is this CPU's, the dirty bit is set atomically, and
+	 * the slots (find_slot) cannot change while a mapping is live.  The
+	 * count drops last, with release: a change that sees it drained sees
+	 * everything this mapping wrote.
+	 */
 	unsigned int cpu = arch_cpu_id();
-	spin_lock(&m->lock);
 	if (map->protected && fixmap_pop(map->hva))
-		panic("gmap: unmapping gfn %#lx out of order (gmap mappings nest like a stack)", gfn_x(map->gfn));
+		gmap_unmap_out_of_order(map->gfn);
 	if (dirty)
 		mark_dirty(m, map->gfn);
 	m->depth[cpu]--;
-	/* A change waiting for the drain reads mappers without the lock. */
-	__atomic_store_n(&m->mappers, m->mappers - 1, __ATOMIC_RELEASE);
-	spin_unlock(&m->lock);
+	__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
 	map->hva = NULL;
 }
 
@@ -388,12 +445,8 @@ bool gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn)
 		return false;
 	u64 i = gfn_x(gfn) - gfn_x(s->gfn);
 	u64 bit = 1ULL << (i % 64);
-	/* Under the lock: gmap_unmap() on another CPU sets bits of the same word. */
-	spin_lock(&m->lock);
-	bool was = s->dirty[i / 64] & bit;
-	s->dirty[i / 64] &= ~bit;
-	spin_unlock(&m->lock);
-	return was;
+	/* Atomic: gmap_unmap() on another CPU sets bits of the same word, without the lock. */
+	return __atomic_fetch_and(&s->dirty[i / 64], ~bit, __ATOMIC_RELAXED) & bit;
 }
 
 bool guest_mem_range_ok(const struct guest_mem *m, u64 gpa, u64 len)

@@ -51,6 +51,7 @@
 #include <keyhole/layout.h>
 #include <keyhole/spinlock.h>
 #include <keyhole/types.h>
+#include "mm/fixmap.h"
 
 #define GUEST_MEM_SLOTS 8
 
@@ -89,6 +90,9 @@ struct gfn_cache {
 	u64 generation;
 	bool valid;
 	bool protected;
+	void *hva;       /* an unprotected frame's direct-map address (gmap_map_cached) */
+	u64 *dirty_word; /* and where its dirty bit lives */
+	u64 dirty_bit;
 };
 
 /* An empty guest memory for guest `id`.  -EINVAL: id beyond the frame table's owners. */
@@ -124,7 +128,53 @@ u64 guest_mem_pages(const struct guest_mem *m);
 bool guest_mem_range_ok(const struct guest_mem *m, u64 gpa, u64 len);
 
 int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic);
+/* A fixmap slot released out of order: a caller's bug, panics. */
+__attribute__((noreturn)) void gmap_unmap_out_of_order(gfn_t gfn);
 void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, bool dirty, bool atomic);
+
+/*
+ * The contract's fast path for a caller that maps the same record before
+ * every VM entry (hv/vm/kvm_clock.c's steal time), inline: with a warm
+ * cache, gmap_map_fast() counts the mapping as gmap_map() does (the drain
+ * rule holds) and hands out in *hva the frame's direct-map address, or for
+ * a protected frame a fixmap slot, without the VM lock; the caller writes
+ * and gives it back with gmap_unmap_fast(), which logs the page dirty.
+ * false: nothing mapped, take gmap_map() (a cold or stale cache, a change
+ * under way).  Nothing else may be mapped on this CPU in between.  cpu is
+ * arch_cpu_id(), which the caller knows cheaper.
+ */
+static inline bool gmap_map_fast(struct guest_mem *m, gfn_t gfn, const struct gfn_cache *c, unsigned int cpu,
+				 void **hva)
+{
+	if (!c->valid || gfn_x(c->gfn) != gfn_x(gfn))
+		return false;
+	/* As gmap.c's map_cached(): counted first, then changing and the generation read. */
+	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
+	if (unlikely(__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE) ||
+		     c->generation != __atomic_load_n(&m->generation, __ATOMIC_RELAXED)))
+		goto back_off;
+	if (c->protected) {
+		if (unlikely(fixmap_push(c->pfn, hva)))
+			goto back_off; /* gmap_map() says why */
+	} else {
+		*hva = c->hva;
+	}
+	m->depth[cpu]++;
+	return true;
+back_off:
+	__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
+/* The cache cannot change while the mapping is live: it says what hva is, and where the dirty bit lives. */
+static inline void gmap_unmap_fast(struct guest_mem *m, const struct gfn_cache *c, unsigned int cpu, void *hva)
+{
+	if (c->protected && unlikely(fixmap_pop(hva)))
+		gmap_unmap_out_of_order(c->gfn);
+	__atomic_fetch_or(c->dirty_word, c->dirty_bit, __ATOMIC_RELAXED);
+	m->depth[cpu]--;
+	__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
+}
 
 /*
  * Calls fn on each piece of [gpa, gpa + len), each page mapped through gmap

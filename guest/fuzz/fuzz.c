@@ -22,6 +22,7 @@
 
 #include <keyhole/hypercall.h>
 #include <keyhole/kh_checksum.h>
+#include <keyhole/kvm_para.h>
 #include "kh.h"
 #include "report.h"
 #include "rt.h"
@@ -83,8 +84,13 @@ static uint64_t random_nr(bool any)
 
 	if (next() % 10 < 8)
 		return known[next() % (sizeof(known) / sizeof(known[0]))];
+	/* keyhole's range (its calls and the diagnostic range), KVM's small numbers (ABI version 1's), anything. */
 	do
-		nr = next() % 4 ? next() % 0x200 : next();
+		switch (next() % 4) {
+		case 0: nr = next(); break;
+		case 1: nr = next() % 0x200; break;
+		default: nr = KH_HC_BASE + next() % 0x200; break;
+		}
 	while (!any && (nr == KH_HC_EXIT || nr == KH_HC_TEST_PLANT_LEAK));
 	return nr;
 }
@@ -105,8 +111,8 @@ static void steer_into_sandbox(uint64_t *gpa, uint64_t len)
 }
 
 /* Where the time goes (Bochs: RDTSC counts instructions), per kind of call. */
-static const char *const class_name[] = { "NOP", "ENABLE", "SHARE/UNSHARE", "DIAG", "unknown" };
-static uint64_t cost[5], count[5];
+static const char *const class_name[] = { "NOP", "ENABLE", "SHARE/UNSHARE", "DIAG", "unknown", "KVM" };
+static uint64_t cost[6], count[6];
 
 static unsigned int cost_class(uint64_t nr)
 {
@@ -118,7 +124,7 @@ static unsigned int cost_class(uint64_t nr)
 		return 2;
 	if (nr >= KH_HC_DIAG_READ8 && nr <= KH_HC_DIAG_READ)
 		return 3;
-	return 4;
+	return KH_HC_IS_KEYHOLE(nr) ? 4 : 5;
 }
 
 static inline uint64_t rdtsc(void)
@@ -136,6 +142,7 @@ static uint32_t tables_sum(void)
 /* What a run counts; at CPL 3 it is filled by ring-3 code and read back at CPL 0. */
 struct fuzz_run {
 	uint64_t answered, refused, served_from_user, rbx_changed;
+	uint64_t kvm, kvm_wrong; /* at CPL 0: KVM's numbers, and those not answered -KVM_ENOSYS with RBX as it was */
 	bool user;
 };
 
@@ -163,6 +170,9 @@ static void one_call(struct fuzz_run *f)
 	if (f->user) {
 		f->served_from_user += r != KH_ERR_NOT_KERNEL;
 		f->rbx_changed += rbx != a0;
+	} else if (!KH_HC_IS_KEYHOLE(nr)) {
+		f->kvm++;
+		f->kvm_wrong += r != -KVM_ENOSYS || rbx != a0;
 	}
 }
 
@@ -222,8 +232,12 @@ int main(void)
 		       f.served_from_user);
 		report(f.rbx_changed == 0, "no call from CPL 3 returned a second result in RBX (%" PRIu64 " did)",
 		       f.rbx_changed);
+	} else {
+		report(f.kvm > 0 && f.kvm_wrong == 0,
+		       "every one of %" PRIu64 " KVM numbers got -KVM_ENOSYS with RBX as it was (%" PRIu64 " did not)",
+		       f.kvm, f.kvm_wrong);
 	}
-	for (unsigned int k = 0; k < 5; k++)
+	for (unsigned int k = 0; k < 6; k++)
 		if (count[k])
 			printf("fuzz: %-13s %6" PRIu64 " calls, mean %" PRIu64 " TSC ticks\n", class_name[k], count[k],
 			       cost[k] / count[k]);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <keyhole/hypercall.h>
+#include <keyhole/kvm_para.h>
 #include "kh.h"
 #include "report.h"
 #include "rt.h"
@@ -168,6 +169,11 @@ static int attack_hypercall_ranges(void)
 	       "fill: straddles the end of memory");
 	report(kh_hypercall3(KH_HC_DIAG_COPY, (uintptr_t)buf, pages * PAGE, 8) == -KH_EINVAL,
 	       "copy: source past the end");
+	/* ABI version 1's numbers are KVM's now: none may act as the call it once was. */
+	report(call2(KH_HC_MEM_SHARE - KH_HC_BASE, 0, pages) == -KVM_ENOSYS, "3 (version 1's MEM_SHARE) of all memory is KVM's: -KVM_ENOSYS");
+	report(kh_hypercall3(KH_HC_DIAG_FILL - KH_HC_BASE, (uintptr_t)buf, PAGE, 0xcc) == -KVM_ENOSYS && buf[0] == 0,
+	       "0x101 (version 1's DIAG_FILL) is KVM's: -KVM_ENOSYS, nothing written");
+	report(call2(KH_HC_NOP | (1ull << 32), 0, 0) == -KVM_ENOSYS, "NOP with the high half of RAX set is KVM's");
 	report(kh_hypercall1(KH_HC_DIAG_IN_DMAP, own) == 0, "our own page stayed protected through it all");
 	report(kh_hypercall0(KH_HC_DIAG_AUDIT) == 0, "the audit is clean");
 	return report_summary();
@@ -202,7 +208,9 @@ static const struct cpl3_call {
 	{ KH_HC_DIAG_AUDIT, "DIAG_AUDIT" },
 	{ KH_HC_DIAG_READ, "DIAG_READ" },
 	{ KH_HC_TEST_PLANT_LEAK, "TEST_PLANT_LEAK" },
-	{ 0x1ff, "an unknown number" },
+	{ KH_HC_DIAG_LAST, "an unknown number of keyhole's" },
+	{ KVM_HC_VAPIC_POLL_IRQ, "KVM's 1 (version 1's EXIT)" },
+	{ KVM_HC_MAP_GPA_RANGE, "KVM's 12 (MAP_GPA_RANGE)" },
 };
 #define CPL3_CALLS (sizeof(cpl3_calls) / sizeof(cpl3_calls[0]))
 
@@ -224,7 +232,7 @@ static void cpl3_body(void *arg)
 		uint64_t a0 = secret, a1 = PAGE, a2 = 0x58;
 
 		switch (cpl3_calls[i].nr) {
-		case KH_HC_EXIT: a0 = 0x55; break;
+		case KH_HC_EXIT: case KVM_HC_VAPIC_POLL_IRQ: a0 = 0x55; break;
 		case KH_HC_MEM_SHARE: case KH_HC_MEM_UNSHARE: a0 = 0; a1 = pages; break;
 		case KH_HC_DIAG_COPY: a0 = secret; a1 = other; a2 = PAGE; break;
 		case KH_HC_DIAG_IN_DMAP: case KH_HC_DIAG_DIRTY: case KH_HC_TEST_PLANT_LEAK: a0 = secret / PAGE; break;

@@ -2,8 +2,12 @@
  * The built-in test guest: what keyhole promises a guest, checked from the
  * inside.
  *
- *   identity   CPUID 0x40000000/0x40000001 name keyhole and its ABI; the
- *              hypervisor bit is set and VMX is hidden
+ *   identity   CPUID 0x40000000/0x40000001 name keyhole, its ABI version and
+ *              where its hypercalls start; the hypervisor bit is set and VMX
+ *              is hidden
+ *   KVM's      a number outside keyhole's range is KVM's and gets
+ *              -KVM_ENOSYS, ABI version 1's EXIT (1) included: the guest
+ *              goes on
  *   caching    the guest starts with caches on (CR0.CD = CR0.NW = 0)
  *   runtime    the boot-info block, newlib's stdio and malloc on top of the
  *              serial port and the static heap
@@ -31,6 +35,7 @@
 #include <keyhole/guest_boot.h>
 #include <keyhole/hypercall.h>
 #include <keyhole/kh_checksum.h>
+#include <keyhole/kvm_para.h>
 #include <x86/cr.h>
 
 #include "kh.h"
@@ -43,8 +48,8 @@
 
 /* A gfn no guest has: 2^40 pages is 4 PiB. */
 #define GFN_FAR_BEYOND (1ull << 40)
-/* An unused hypercall number far from the assigned ranges. */
-#define KH_HC_UNASSIGNED 0x7fffffffull
+/* An unused number in keyhole's range, far from the assigned calls. */
+#define KH_HC_UNASSIGNED ((uint64_t)KH_HC_LAST)
 /* Bytes a DIAG_FILL test writes: not 0x00 (fresh .bss) nor 0xff. */
 #define FILL_BYTE 0x5a
 
@@ -117,6 +122,8 @@ static bool test_cpuid_identity(uint32_t *features)
 		report(diag == (kh_hypercall0(KH_HC_DIAG_AUDIT) != -KH_ENOSYS),
 		       "cpuid 0x40000001 DIAG bit (%s) matches whether the DIAG calls exist", diag ? "set" : "clear");
 		report(feat.ebx == KH_ABI_VERSION, "cpuid 0x40000001 ABI version %" PRIu32, feat.ebx);
+		report(feat.ecx == KH_HC_BASE, "cpuid 0x40000001 ecx: keyhole's hypercalls start at 0x%" PRIx32,
+		       feat.ecx);
 	} else {
 		report_skip("cpuid 0x40000001: not keyhole's leaf without its signature");
 	}
@@ -241,6 +248,38 @@ static void test_libc(void)
 	free(a);
 	free(b);
 	report(ok, "malloc, realloc and free over the static heap");
+}
+
+/* --- hypercalls: KVM's numbers ------------------------------------------- */
+
+/*
+ * Every number outside keyhole's range is KVM's, and keyhole implements
+ * none: -KVM_ENOSYS, RBX as it was.  Under ABI version 1, 0 was NOP and 1
+ * EXIT: were this keyhole that old, the guest would end here, with status
+ * V1_EXIT_STATUS rather than its failure count.
+ */
+#define V1_EXIT_STATUS 0x4b1
+
+static void test_kvm_numbers(void)
+{
+	static const struct {
+		uint64_t nr;
+		const char *what;
+	} kvm[] = {
+		{ KVM_HC_VAPIC_POLL_IRQ, "KVM_HC_VAPIC_POLL_IRQ (1, ABI version 1's EXIT)" },
+		{ KVM_HC_MAP_GPA_RANGE, "KVM_HC_MAP_GPA_RANGE (12)" },
+		{ 0, "0 (ABI version 1's NOP)" },
+	};
+
+	for (size_t i = 0; i < sizeof(kvm) / sizeof(kvm[0]); i++) {
+		uint64_t rbx = 0;
+		/* The call before the report: its arguments are evaluated in no set order. */
+		int64_t r = kh_hypercall(kvm[i].nr, V1_EXIT_STATUS, 0, 0, 0, &rbx);
+
+		report(r == -KVM_ENOSYS && rbx == V1_EXIT_STATUS, "%s is KVM's: %" PRId64 " (want -KVM_ENOSYS, %d)%s",
+		       kvm[i].what, r, -KVM_ENOSYS, rbx == V1_EXIT_STATUS ? "" : ", and RBX changed");
+	}
+	report(kh_hypercall0(KH_HC_NOP) == 0, "after KVM's numbers the guest goes on: NOP returns 0");
 }
 
 /* --- hypercalls: protection ---------------------------------------------- */
@@ -391,6 +430,8 @@ int main(void)
 
 	test_caching();
 	test_libc();
+	if (keyhole)
+		test_kvm_numbers();
 	if (!keyhole) {
 		report_skip("hypercalls: keyhole's CPUID signature is missing (VMCALL would fault)");
 	} else if (!(features & KH_FEAT_DIAG)) {

@@ -41,6 +41,7 @@ void handle_cpuid(struct vcpu *v)
 	} else if (leaf == KH_CPUID_FEATURES) {
 		c.eax = KH_FEAT_MEM_PROTECTED | (hypercall_diag_offered() ? KH_FEAT_DIAG : 0);
 		c.ebx = KH_ABI_VERSION;
+		c.ecx = KH_HC_BASE; /* where keyhole's hypercalls start */
 	} else if (leaf == KVM_CPUID_SIGNATURE) {
 		/* KVM's leaves one step of 0x100 up, where Linux's scan finds them (keyhole/kvm_para.h). */
 		c = (struct cpuid_regs){ KVM_CPUID_FEATURES, KVM_SIGNATURE_EBX, KVM_SIGNATURE_ECX, KVM_SIGNATURE_EDX };

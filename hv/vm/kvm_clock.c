@@ -173,16 +173,10 @@ int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 t
 	return -EINVAL;
 }
 
-void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks)
+/* The record's update, as KVM's record_steal_time() makes it. */
+static void steal_write(struct kvm_pv_vcpu *pv, struct kvm_steal_time *st, u64 ns)
 {
-	struct gmap map;
-	struct kvm_steal_time *st = map_record(vm, pv->steal_gpa, &map, &pv->steal_cache);
-
-	pv->steal_tsc += ticks;
-	if (!st)
-		return;
-	u64 ns = pvclock_scale_delta(pv->steal_tsc, vm->clock.host.scale);
-	/* As KVM's record_steal_time(): a version left odd by the guest's junk is made even first. */
+	/* A version left odd by the guest's junk is made even first. */
 	u32 version = (st->version + 1) | 1;
 	st->version = version;
 	barrier();
@@ -190,7 +184,36 @@ void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks)
 	st->steal += ns - pv->steal_ns_reported;
 	barrier();
 	st->version = version + 1;
-	gmap_unmap(&vm->mem, &map, &pv->steal_cache, true, true);
 	pv->steal_ns_reported = ns;
 	pv->steal_updates++;
+}
+
+/*
+ * Before every entry with steal time on.  A warm cache takes
+ * gmap_map_fast(): no lock, and for a shared frame no call; anything else
+ * (the first update, a stale cache) the general contract.
+ */
+/* Out of line, so that the fast path needs no stack frame of its own. */
+static __attribute__((noinline)) void steal_record_mapped(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ns)
+{
+	struct gmap map;
+
+	if (gmap_map(&vm->mem, gpa_to_gfn(pv->steal_gpa), &map, &pv->steal_cache, true))
+		return;
+	steal_write(pv, (struct kvm_steal_time *)((u8 *)map.hva + (pv->steal_gpa & (PAGE_SIZE - 1))), ns);
+	gmap_unmap(&vm->mem, &map, &pv->steal_cache, true, true);
+}
+
+void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu)
+{
+	void *hva;
+
+	pv->steal_tsc += ticks;
+	u64 ns = pvclock_scale_delta(pv->steal_tsc, vm->clock.host.scale);
+	if (likely(gmap_map_fast(&vm->mem, gpa_to_gfn(pv->steal_gpa), &pv->steal_cache, cpu, &hva))) {
+		steal_write(pv, (struct kvm_steal_time *)((u8 *)hva + (pv->steal_gpa & (PAGE_SIZE - 1))), ns);
+		gmap_unmap_fast(&vm->mem, &pv->steal_cache, cpu, hva);
+		return;
+	}
+	steal_record_mapped(vm, pv, ns);
 }

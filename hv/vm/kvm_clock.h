@@ -83,15 +83,15 @@ u64 kvm_msr_read(const struct kvm_pv_vcpu *pv, u32 msr);
 int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 tsc_now);
 
 /*
- * Before a VM entry: keyhole spent ticks TSC ticks since the vCPU's last
- * exit; with steal time on, the record gets them.  Inline test, out-of-line
+ * Before a VM entry on CPU cpu (arch_cpu_id()): keyhole spent ticks TSC
+ * ticks since the vCPU's last exit; with steal time on, the record gets them.  Inline test, out-of-line
  * update: the entry path pays one load when steal time is off.
  */
-void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks);
-static inline void kvm_steal_account(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks)
+void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu);
+static inline void kvm_steal_account(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu)
 {
 	if (pv->steal_on)
-		kvm_steal_record(vm, pv, ticks);
+		kvm_steal_record(vm, pv, ticks, cpu);
 }
 
 #endif

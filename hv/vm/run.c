@@ -155,7 +155,7 @@ void vcpu_run(struct vcpu *v)
 			watchdog_arm(v);
 		/* Last before the entry: everything keyhole did since the exit is the guest's steal time. */
 		if (v->pv.steal_on)
-			kvm_steal_record(v->vm, &v->pv, rdtsc() - v->exit_tsc);
+			kvm_steal_record(v->vm, &v->pv, rdtsc() - v->exit_tsc, this_cpu());
 		if (vmx_enter(&v->regs, v->launched)) {
 			u32 e = vmx_insn_error();
 			log_err("guest%u: VM entry failed: %s (VM-instruction error %u)", v->vm->id,

@@ -47,11 +47,13 @@ expect 9 cr4-vmxe 'exited with status 269 ' "and the guest's handler sees #GP"
 expect 10 page-fault 'exited with status 270 ' "a guest page fault stays the guest's"
 expect 11 hlt 'stopped by keyhole: HLT' "HLT with nothing to wake it stops the guest"
 expect 12 hypercall-ranges 'exited with status 0 ' "bad hypercall ranges are all refused and the guest goes on"
+check "guest12 (hypercall-ranges): ABI version 1's MEM_SHARE number is KVM's, refused by name" in_serial \
+	'^\[keyhole\] warning: guest12: KVM hypercall 3 \(0x3\): not implemented \(-KVM_ENOSYS\)'
 expect 13 shutdown-ports 'exited with status 0 ' "the emulator's shutdown ports do not end keyhole"
 expect 14 scrub-write 'exited with status 0 ' "a guest fills its memory"
 expect_guest 15 scrub-check 'PASS: memory this guest did not write reads as zeros' "the next guest finds only zeros"
 check "guest16 (cpl3-hypercalls): a hypercall from CPL 3 is refused and logged by name" in_serial \
-	'^\[keyhole\] warning: guest16: hypercall EXIT \(0x1\) from CPL 3 refused: only the guest.s kernel may call keyhole'
+	'^\[keyhole\] warning: guest16: hypercall EXIT \(0x4b480001\) from CPL 3 refused: only the guest.s kernel may call keyhole'
 expect 16 cpl3-hypercalls 'exited with status 0 ' "and every call from CPL 3 was refused with nothing changed"
 expect 17 xsetbv 'exited with status 0 ' "every invalid XCR0 gets #GP in the guest, and keyhole stays up"
 expect 18 state-plant 'exited with status 0 ' "a guest fills its registers with patterns"

@@ -51,10 +51,12 @@ check "the guest's summary agrees with its PASS/FAIL lines, none failed" \
 	in_serial "^KEYHOLE-LINUX: $guest_pass passed, 0 failed"
 enough() { [ "$guest_pass" -ge 12 ]; }
 check "all twelve in-guest checks ran" enough
-probe_enough() { [ "$probe_pass" -ge 15 ] && [ "$probe_fail" -eq 0 ]; }
+probe_enough() { [ "$probe_pass" -ge 17 ] && [ "$probe_fail" -eq 0 ]; }
 check "hcprobe: every hypercall from uid 1000 was refused ($probe_pass checks)" probe_enough
 check "keyhole logged the unprivileged calls it refused" in_serial \
-	"^\[keyhole\] warning: $lx: hypercall DIAG_READ8 \(0x100\) from CPL 3 refused"
+	"^\[keyhole\] warning: $lx: hypercall DIAG_READ8 \(0x4b480100\) from CPL 3 refused"
+check "and KVM's numbers from user space the same way" in_serial \
+	"^\[keyhole\] warning: $lx: hypercall KVM \(0xc\) from CPL 3 refused"
 # The KVM clock and steal time (keyhole/kvm_para.h): keyhole's TSC
 # calibration, the guest's MSR writes as keyhole saw them, and the guest's
 # CLOCK line (TSC ticks and CLOCK_MONOTONIC across a sleep 2) against

@@ -57,6 +57,8 @@ check "invariant 5: the fault handler names the protected frame" in_serial \
 count_guest_lines
 check "in-guest summary matches its PASS/FAIL lines, at least 25 tests, none failed" guest_summary_ok
 check "guest0 exited with status 0" in_serial '^\[keyhole\] guest0: exited with status 0 after'
+check "KVM's hypercall 1 (ABI version 1's EXIT) answered -KVM_ENOSYS, logged by name" in_serial \
+	'^\[keyhole\] warning: guest0: KVM hypercall 1 \(0x1\): not implemented \(-KVM_ENOSYS\)'
 check "run summary: every guest exited with status 0" in_serial '^\[keyhole\] keyhole: ([0-9]+) guests run, \1 exited with status 0, 0 did not'
 check "no hypervisor errors" not_in_serial '^\[keyhole\] error: '
 check "no panic" not_in_serial 'PANIC: '

@@ -6,7 +6,9 @@
  * memory with DIAG_FILL and ended the VM with EXIT.  Only the guest's kernel
  * may speak to keyhole (DESIGN.md invariant 7): each call below, made with
  * the arguments that would do the most harm, must come back -EPERM (-1)
- * with RBX untouched.
+ * with RBX untouched.  So must KVM's numbers (keyhole/kvm_para.h), which
+ * keyhole would answer -KVM_ENOSYS from the kernel: the CPL rule comes
+ * before the number is looked at, 1 (ABI version 1's EXIT) included.
  *
  * Started as root by /init, it drops to uid/gid 1000 with no capabilities
  * first, and says so.  Prints "HCPROBE: PASS/FAIL: ..." lines and
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include <keyhole/hypercall.h>
+#include <keyhole/kvm_para.h>
 
 #define KERNEL_TEXT_GPA 0x1000000ull /* where keyhole loads a bzImage's kernel (hv/loader/linux_load.h) */
 #define PAGE 4096ull
@@ -73,6 +76,9 @@ int main(void)
 		const char *what;
 	} calls[] = {
 		{ KH_HC_DIAG_READ8, KERNEL_TEXT_GPA, 0, 0, "DIAG_READ8 of kernel text" },
+		/* early in the list: keyhole logs the first 16 refusals, and linux.sh looks for 12's */
+		{ KVM_HC_VAPIC_POLL_IRQ, 7, 0, 0, "KVM's 1, KVM_HC_VAPIC_POLL_IRQ (ABI version 1's EXIT)" },
+		{ KVM_HC_MAP_GPA_RANGE, 0, 1ull << 20, 0, "KVM's 12, KVM_HC_MAP_GPA_RANGE of all memory" },
 		{ KH_HC_DIAG_READ, KERNEL_TEXT_GPA, PAGE, 0, "DIAG_READ of kernel text" },
 		{ KH_HC_DIAG_CHECKSUM, KERNEL_TEXT_GPA, PAGE, 0, "DIAG_CHECKSUM of kernel text" },
 		{ KH_HC_MEM_SHARE, 0, 1ull << 20, 0, "MEM_SHARE of all memory" },

@@ -184,14 +184,14 @@ TEST(kvm_steal_time_through_the_cache)
 	st->version = 3; /* junk left odd: made even first, as KVM does */
 	st->preempted = 1;
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x7041, 0), 0);
-	kvm_steal_account(&vm, &pv, 200); /* 1 us */
+	kvm_steal_account(&vm, &pv, 200, 0); /* 1 us */
 	EXPECT_EQ(st->steal, 1000);
 	EXPECT_EQ(st->version, 6);
 	EXPECT_EQ(st->preempted, 0);
 	EXPECT(pv.steal_cache.valid && !pv.steal_cache.protected);
 	/* Ticks that make no whole ns are carried, not lost: 3 ticks of 5 ns each one at a time. */
 	for (int i = 0; i < 3; i++)
-		kvm_steal_account(&vm, &pv, 1);
+		kvm_steal_account(&vm, &pv, 1, 0);
 	EXPECT_EQ(st->steal, 1015);
 	EXPECT_EQ(st->version, 12);
 	EXPECT_EQ(pv.steal_updates, 4);
@@ -199,13 +199,13 @@ TEST(kvm_steal_time_through_the_cache)
 	EXPECT_EQ(vm.mem.mappers, 0);
 	/* Disabled: no more updates, no more mappings. */
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x7040, 0), 0);
-	kvm_steal_account(&vm, &pv, 1000);
+	kvm_steal_account(&vm, &pv, 1000, 0);
 	EXPECT_EQ(st->steal, 1015);
 	EXPECT_EQ(st->version, 12);
 	/* Outside memory: accepted, off, nothing written anywhere. */
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, (1ull << 40) | 1, 0), 0);
 	EXPECT(!pv.steal_on);
-	kvm_steal_account(&vm, &pv, 1000);
+	kvm_steal_account(&vm, &pv, 1000, 0);
 	EXPECT_EQ(st->version, 12);
 }
 
@@ -220,13 +220,13 @@ TEST(kvm_steal_time_in_a_protected_frame)
 	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
 	EXPECT(!direct_map_reaches(backing(&vm, 9)));
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x9001, 0), 0);
-	kvm_steal_account(&vm, &pv, 400);
+	kvm_steal_account(&vm, &pv, 400, 0);
 	EXPECT_EQ(st->steal, 2000);      /* written through a fixmap slot */
 	EXPECT(pv.steal_cache.valid && pv.steal_cache.protected);
 	EXPECT_EQ(fixmap_busy(0), 0);    /* and the slot given back */
 	EXPECT(sim_faults((void *)(uintptr_t)fix_to_virt(FIX_GMAP_FIRST)));
 	EXPECT(!direct_map_reaches(backing(&vm, 9)));
-	kvm_steal_account(&vm, &pv, 400); /* through the warm cache */
+	kvm_steal_account(&vm, &pv, 400, 0); /* through the warm cache */
 	EXPECT_EQ(st->steal, 4000);
 	EXPECT_EQ(st->version, 4);
 }
@@ -241,16 +241,16 @@ TEST(kvm_steal_time_frame_changes_protection_between_updates)
 	memset(st, 0, sizeof(*st));
 	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x9001, 0), 0);
-	kvm_steal_account(&vm, &pv, 200);
+	kvm_steal_account(&vm, &pv, 200, 0);
 	EXPECT(pv.steal_cache.protected);
 	/* Shared: the cache's "protected" is stale; the update must go through the direct map. */
 	EXPECT_EQ(guest_mem_share(&vm.mem, _gfn(9), 1), 0);
-	kvm_steal_account(&vm, &pv, 200);
+	kvm_steal_account(&vm, &pv, 200, 0);
 	EXPECT(!pv.steal_cache.protected);
 	EXPECT_EQ(st->steal, 2000);
 	/* Unshared again: the direct map must not be used (it no longer reaches the frame). */
 	EXPECT_EQ(guest_mem_unshare(&vm.mem, _gfn(9), 1), 0);
-	kvm_steal_account(&vm, &pv, 200);
+	kvm_steal_account(&vm, &pv, 200, 0);
 	EXPECT(pv.steal_cache.protected);
 	EXPECT_EQ(st->steal, 3000);
 	EXPECT_EQ(st->version, 6);
@@ -268,11 +268,11 @@ TEST(kvm_steal_time_moved_record)
 	memset(a, 0, sizeof(*a));
 	memset(b, 0, sizeof(*b));
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x7001, 0), 0);
-	kvm_steal_account(&vm, &pv, 200);
+	kvm_steal_account(&vm, &pv, 200, 0);
 	EXPECT_EQ(a->steal, 1000);
 	/* Moved: a new translation, the old record left as it was. */
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0xa001, 0), 0);
-	kvm_steal_account(&vm, &pv, 200);
+	kvm_steal_account(&vm, &pv, 200, 0);
 	EXPECT_EQ(a->steal, 1000);
 	EXPECT_EQ(a->version, 2);
 	EXPECT_EQ(b->steal, 1000); /* only what keyhole took since the move */
@@ -289,7 +289,7 @@ TEST(kvm_steal_time_stale_translation_never_written)
 	struct kvm_steal_time *st = steal_rec(&vm, 0x7000);
 	memset(st, 0, sizeof(*st));
 	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x7001, 0), 0);
-	kvm_steal_account(&vm, &pv, 200);
+	kvm_steal_account(&vm, &pv, 200, 0);
 	/*
 	 * Plant a stale translation: the cache says gfn 7 is some other frame
 	 * (gfn 0x20's), from an older generation, as after a change the cache
@@ -299,7 +299,7 @@ TEST(kvm_steal_time_stale_translation_never_written)
 	memset(other, 0x5a, 64);
 	pv.steal_cache.pfn = backing(&vm, 0x20);
 	pv.steal_cache.generation = vm.mem.generation - 1;
-	kvm_steal_account(&vm, &pv, 200);
+	kvm_steal_account(&vm, &pv, 200, 0);
 	for (int i = 0; i < 64; i++)
 		EXPECT_EQ(other[i], 0x5a);
 	EXPECT_EQ(st->steal, 2000);
