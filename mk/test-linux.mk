@@ -21,7 +21,8 @@ LINUX_KEYHOLE_CMDLINE := loglevel=info protect=all audit=entry diag guest_mem=$(
 $(LINUX_DIR)/bzImage: tools/linux-guest.sh
 	@tools/linux-guest.sh kernel $(LINUX_DIR)
 
-$(LINUX_DIR)/initrd.cpio.gz: tools/linux-guest.sh tests/linux/init tests/linux/hcprobe.c include/keyhole/hypercall.h
+$(LINUX_DIR)/initrd.cpio.gz: tools/linux-guest.sh tests/linux/init tests/linux/hcprobe.c include/keyhole/hypercall.h \
+		tests/linux/kvmclock.c include/keyhole/kvm_para.h
 	@tools/linux-guest.sh initrd $(LINUX_DIR) tests/linux/init
 
 # Rebuilt when the command lines change.

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES=(
 	gcc make binutils                                 # the hypervisor, the unit tests
-	libc6-dev                                         # the static hcprobe of make test-linux
+	libc6-dev                                         # the static hcprobe and kvmclock of make test-linux
 	gnu-efi                                           # BOOTX64.EFI
 	qemu-system-x86 ovmf                              # the UEFI path
 	bochs bochsbios vgabios bochs-term                # VT-x with EPT, emulated

@@ -4,9 +4,9 @@
 #
 #   tools/linux-guest.sh kernel OUTDIR      OUTDIR/bzImage: the kernel of Debian's
 #                                           linux-image-amd64 (apt-get download)
-#   tools/linux-guest.sh initrd OUTDIR INIT OUTDIR/initrd.cpio.gz: busybox-static, INIT as /init and
-#                                 hcprobe (INIT's folder/hcprobe.c) as /bin/hcprobe
-#                                           and INIT as /init
+#   tools/linux-guest.sh initrd OUTDIR INIT OUTDIR/initrd.cpio.gz: busybox-static, INIT as /init,
+#                                           and from INIT's folder hcprobe.c and kvmclock.c
+#                                           as /bin/hcprobe and /bin/kvmclock
 #
 # Nothing is installed: the packages are downloaded into OUTDIR and unpacked
 # there with dpkg-deb.  LINUX_PACKAGE names another kernel package.
@@ -54,8 +54,11 @@ initrd)
 	ln -s busybox "$root/bin/sh"
 	cp "$init" "$root/init"
 	chmod 755 "$root/init"
-	# The unprivileged hypercall probe (tests/linux/hcprobe.c), static, with the host's gcc.
-	${CC:-gcc} -static -O2 -Wall -Wextra -Werror -Iinclude -o "$root/bin/hcprobe" "$(dirname "$init")/hcprobe.c"
+	# The unprivileged hypercall probe (tests/linux/hcprobe.c) and the clock and steal-time
+	# probe (tests/linux/kvmclock.c), static, with the host's gcc.
+	for tool in hcprobe kvmclock; do
+		${CC:-gcc} -static -O2 -Wall -Wextra -Werror -Iinclude -o "$root/bin/$tool" "$(dirname "$init")/$tool.c"
+	done
 	# The console the kernel opens for /init; without root, /init mounts devtmpfs instead.
 	[ "$(id -u)" -ne 0 ] || mknod -m 600 "$root/dev/console" c 5 1
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$out/initrd.cpio.gz"

@@ -9,6 +9,9 @@
 # runs as guest2.  keyhole's own test guest comes last (guest3), on the
 # machine Linux leaves behind: under protect=all it skips the one check that
 # expects its memory unprotected before it asks, and passes the rest.
+# keyhole's KVM clock and steal time (keyhole/kvm_para.h): the guest checks
+# what Linux made of them; here keyhole's side of it, and the guest's clock
+# against keyhole's TSC calibration.
 #
 #   tests/bochs/linux.sh ISO [OUTDIR]
 #
@@ -46,14 +49,43 @@ check "the guest runs protected from its first instruction (protect=all)" in_ser
 check "userspace reached: /init printed uname -r" in_serial '^KEYHOLE-LINUX: userspace reached, kernel [0-9]'
 check "the guest's summary agrees with its PASS/FAIL lines, none failed" \
 	in_serial "^KEYHOLE-LINUX: $guest_pass passed, 0 failed"
-enough() { [ "$guest_pass" -ge 6 ]; }
-check "all six in-guest checks ran" enough
+enough() { [ "$guest_pass" -ge 12 ]; }
+check "all twelve in-guest checks ran" enough
 probe_enough() { [ "$probe_pass" -ge 17 ] && [ "$probe_fail" -eq 0 ]; }
 check "hcprobe: every hypercall from uid 1000 was refused ($probe_pass checks)" probe_enough
 check "keyhole logged the unprivileged calls it refused" in_serial \
 	"^\[keyhole\] warning: $lx: hypercall DIAG_READ8 \(0x4b480100\) from CPL 3 refused"
 check "and KVM's numbers from user space the same way" in_serial \
 	"^\[keyhole\] warning: $lx: hypercall KVM \(0xc\) from CPL 3 refused"
+# The KVM clock and steal time (keyhole/kvm_para.h): keyhole's TSC
+# calibration, the guest's MSR writes as keyhole saw them, and the guest's
+# CLOCK line (TSC ticks and CLOCK_MONOTONIC across a sleep 2) against
+# keyhole's rate: tsc_delta / kHz must agree with mono_ns within 5 %.
+tsc_khz=$(serial_text | sed -nE 's/^\[keyhole\] tsc: ([0-9]+) kHz.*/\1/p' | head -n 1)
+clock_line=$(serial_text | grep -E '^KEYHOLE-LINUX: CLOCK ' | head -n 1)
+clock_tsc=$(sed -nE 's/.* tsc_delta=([0-9]+) .*/\1/p' <<<"$clock_line")
+clock_ns=$(sed -nE 's/.* mono_ns=([0-9]+)$/\1/p' <<<"$clock_line")
+check "keyhole calibrated the TSC (tsc: ${tsc_khz:-?} kHz)" test -n "$tsc_khz"
+# Bochs's TSC ticks once per instruction, ips= of them per emulated second:
+# keyhole's calibration must find that rate (not the CPU model's nominal one).
+bochs_ips=$(sed -nE 's/^cpu:.*ips=([0-9]+).*/\1/p' "$out/bochsrc" 2>/dev/null)
+if [ "${EMULATOR:-bochs}" = bochs ] && [ -n "$bochs_ips" ]; then
+	khz_is_ips() {
+		[ -n "$tsc_khz" ] && awk -v k="$tsc_khz" -v i="$bochs_ips" 'BEGIN { d = k * 1000 - i; exit !(d * d <= (0.05 * i) ^ 2) }'
+	}
+	check "keyhole's TSC rate is Bochs's ips=$bochs_ips within 5 % (${tsc_khz:-?} kHz)" khz_is_ips
+fi
+check "$lx enabled kvm-clock (MSR_KVM_SYSTEM_TIME_NEW)" in_serial "^\[keyhole\] $lx: kvm-clock at gpa 0x[0-9a-f]+"
+check "$lx enabled steal time (MSR_KVM_STEAL_TIME)" in_serial "^\[keyhole\] $lx: steal time at gpa 0x[0-9a-f]+"
+# ns by keyhole's clock: tsc_delta * 10^6 / kHz (fits 64 bits up to ~9*10^12 ticks).
+clock_agrees() {
+	[ -n "$tsc_khz" ] && [ "$tsc_khz" -gt 0 ] && [ -n "$clock_tsc" ] && [ -n "$clock_ns" ] || return 1
+	local by_keyhole=$((clock_tsc * 1000000 / tsc_khz)) diff
+	diff=$((by_keyhole - clock_ns))
+	echo "  sleep 2: ${clock_ns} ns by the guest's CLOCK_MONOTONIC, ${by_keyhole} ns by keyhole's TSC rate"
+	[ $((diff < 0 ? -diff : diff)) -le $((clock_ns / 20)) ]
+}
+check "the guest's clock agrees with keyhole's TSC rate within 5 % across sleep 2" clock_agrees
 check "the kernel's console works to the end (reboot: System halted)" in_serial 'reboot: System halted'
 check "the guest powered off: keyhole saw its final halt" in_serial \
 	"^\[keyhole\] $lx: halted with interrupts disabled"
