@@ -113,9 +113,18 @@ static const char *msr_name(u32 msr)
 	return msr == MSR_KVM_WALL_CLOCK_NEW ? "wall clock" : msr == MSR_KVM_SYSTEM_TIME_NEW ? "kvm-clock" : "steal time";
 }
 
-static void refuse(const struct vm *vm, u32 msr, u64 gpa, const char *why)
+/* The MSRs' lines, the first KVM_LOG_LIMIT per vCPU: a guest that writes them in a loop does not flood the console. */
+#define KVM_LOG_LIMIT 16
+
+static bool log_budget(struct kvm_pv_vcpu *pv)
 {
-	log_warn("guest%u: %s at gpa %#lx refused (%s): not written", vm->id, msr_name(msr), gpa, why);
+	return pv->logged < KVM_LOG_LIMIT && ++pv->logged;
+}
+
+static void refuse(const struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 gpa, const char *why)
+{
+	if (log_budget(pv))
+		log_warn("guest%u: %s at gpa %#lx refused (%s): not written", vm->id, msr_name(msr), gpa, why);
 }
 
 int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 tsc_now)
@@ -127,9 +136,9 @@ int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 t
 		/* msr.rst: a 4-byte aligned address in guest RAM; KVM writes nothing otherwise, and so does keyhole. */
 		pv->wall_clock_msr = val;
 		if (val & 3)
-			refuse(vm, msr, val, "not 4-byte aligned");
+			refuse(vm, pv, msr, val, "not 4-byte aligned");
 		else if (!guest_mem_range_ok(&vm->mem, val, sizeof(struct pvclock_wall_clock)))
-			refuse(vm, msr, val, "not guest memory");
+			refuse(vm, pv, msr, val, "not guest memory");
 		else
 			write_wall(vm, val);
 		return 0;
@@ -141,13 +150,14 @@ int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 t
 		gpa = val & ~KVM_MSR_ENABLED;
 		/* KVM's cache refuses a record across a page (kvm_gpc_activate()); msr.rst asks 4-byte alignment. */
 		if (!record_fits(vm, gpa, sizeof(struct pvclock_vcpu_time_info), 4)) {
-			refuse(vm, msr, gpa, (gpa & 3) ? "not 4-byte aligned"
+			refuse(vm, pv, msr, gpa, (gpa & 3) ? "not 4-byte aligned"
 					     : (gpa & (PAGE_SIZE - 1)) + sizeof(struct pvclock_vcpu_time_info) > PAGE_SIZE
 						     ? "crosses a page"
 						     : "not guest memory");
 			return 0;
 		}
-		log_info("guest%u: kvm-clock at gpa %#lx", vm->id, gpa);
+		if (log_budget(pv))
+			log_info("guest%u: kvm-clock at gpa %#lx", vm->id, gpa);
 		write_time(vm, pv, gpa, tsc_now);
 		return 0;
 	case MSR_KVM_STEAL_TIME:
@@ -160,10 +170,11 @@ int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 t
 			return 0;
 		gpa = val & KVM_STEAL_VALID_BITS; /* 64-byte aligned: never across a page */
 		if (!guest_mem_range_ok(&vm->mem, gpa, sizeof(struct kvm_steal_time))) {
-			refuse(vm, msr, gpa, "not guest memory");
+			refuse(vm, pv, msr, gpa, "not guest memory");
 			return 0;
 		}
-		log_info("guest%u: steal time at gpa %#lx", vm->id, gpa);
+		if (log_budget(pv))
+			log_info("guest%u: steal time at gpa %#lx", vm->id, gpa);
 		pv->steal_gpa = gpa;
 		pv->steal_on = true;
 		/* From here on the record gets what keyhole takes, added to what the guest left in it (KVM's last_steal). */
@@ -188,12 +199,7 @@ static void steal_write(struct kvm_pv_vcpu *pv, struct kvm_steal_time *st, u64 n
 	pv->steal_updates++;
 }
 
-/*
- * Before every entry with steal time on.  A warm cache takes
- * gmap_map_fast(): no lock, and for a shared frame no call; anything else
- * (the first update, a stale cache) the general contract.
- */
-/* Out of line, so that the fast path needs no stack frame of its own. */
+/* The general contract, out of line, so that the fast path below needs no stack frame of its own. */
 static __attribute__((noinline)) void steal_record_mapped(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ns)
 {
 	struct gmap map;
@@ -204,6 +210,11 @@ static __attribute__((noinline)) void steal_record_mapped(struct vm *vm, struct 
 	gmap_unmap(&vm->mem, &map, &pv->steal_cache, true, true);
 }
 
+/*
+ * Before every entry with steal time on.  A warm cache takes
+ * gmap_map_fast(): no lock, and for a shared frame no call; anything else
+ * (the first update, a stale cache) the general contract.
+ */
 void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu)
 {
 	void *hva;

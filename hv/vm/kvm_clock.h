@@ -63,6 +63,7 @@ struct kvm_pv_vcpu {
 	u64 steal_tsc;          /* keyhole's time since steal time was enabled, TSC ticks */
 	u64 steal_ns_reported;  /* of it, what the record has been given */
 	u64 steal_updates;      /* records written (make bench, the report line) */
+	u32 logged;             /* lines logged about these MSRs (the first few only) */
 };
 
 /* The VM's kvm-clock starts now (tsc_now); host is the boot's measurement. */

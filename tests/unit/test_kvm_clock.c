@@ -309,3 +309,17 @@ TEST(kvm_steal_time_stale_translation_never_written)
 	vm_mem_destroy(&vm);
 	EXPECT(vm.mem.generation != gen);
 }
+
+TEST(kvm_msr_lines_are_rate_limited)
+{
+	struct vm vm;
+	struct kvm_pv_vcpu pv;
+
+	make_vm(&vm, &pv);
+	for (int i = 0; i < 100; i++)
+		EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_SYSTEM_TIME_NEW, (1ull << 40) | 1, 0), 0);
+	EXPECT_EQ(pv.logged, 16);
+	sim_log_clear();
+	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_SYSTEM_TIME_NEW, 0x5002 | 1, 0), 0);
+	EXPECT(!sim_log_contains("refused"));
+}
