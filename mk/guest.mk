@@ -118,9 +118,11 @@ $(BUILD)/guest.elf: $(GUEST_OBJS) $(GUEST_LD_SCRIPT) $(NEWLIB_STAMP)
 #	keyhole_guest_elf_start, keyhole_guest_elf_end  (char arrays)
 #
 # in section .rodata.guest_elf, 4 KiB aligned so the loader may parse the
-# ELF in place.
+# ELF in place.  Stripped of its symbols too: the loader reads only program
+# headers, and build/guest.elf keeps them for gdb and addr2line (10 KiB of
+# keyhole's image).
 $(BUILD)/guest-embed.elf: $(BUILD)/guest.elf
-	objcopy --strip-debug $< $@
+	objcopy --strip-all $< $@
 
 $(BUILD)/guest_blob.o: $(BUILD)/guest-embed.elf tools/embed-blob.sh
 	tools/embed-blob.sh $< $@ .rodata.guest_elf 4096 keyhole_guest_elf
