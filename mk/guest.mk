@@ -121,7 +121,7 @@ $(BUILD)/guest.elf: $(GUEST_OBJS) $(GUEST_LD_SCRIPT) $(NEWLIB_STAMP)
 # ELF in place.  Stripped of its symbols too: the loader reads only program
 # headers, and build/guest.elf keeps them for gdb and addr2line (10 KiB of
 # keyhole's image).
-$(BUILD)/guest-embed.elf: $(BUILD)/guest.elf
+$(BUILD)/guest-embed.elf: $(BUILD)/guest.elf mk/guest.mk
 	objcopy --strip-all $< $@
 
 $(BUILD)/guest_blob.o: $(BUILD)/guest-embed.elf tools/embed-blob.sh
