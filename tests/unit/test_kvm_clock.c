@@ -173,6 +173,17 @@ static struct kvm_steal_time *steal_rec(struct vm *vm, u64 gpa)
 	return guest_phys(vm, gpa);
 }
 
+/* A VM with protection on and steal time enabled in a zeroed record at gpa 0x9000, in a protected frame. */
+static struct kvm_steal_time *protected_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv)
+{
+	make_vm(vm, pv);
+	struct kvm_steal_time *st = steal_rec(vm, 0x9000);
+	memset(st, 0, sizeof(*st));
+	EXPECT_EQ(guest_mem_protect_all(&vm->mem), 0);
+	EXPECT_EQ(kvm_msr_write(vm, pv, MSR_KVM_STEAL_TIME, 0x9001, 0), 0);
+	return st;
+}
+
 TEST(kvm_steal_time_through_the_cache)
 {
 	struct vm vm;
@@ -214,12 +225,8 @@ TEST(kvm_steal_time_in_a_protected_frame)
 	struct vm vm;
 	struct kvm_pv_vcpu pv;
 
-	make_vm(&vm, &pv);
-	struct kvm_steal_time *st = steal_rec(&vm, 0x9000);
-	memset(st, 0, sizeof(*st));
-	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
+	struct kvm_steal_time *st = protected_steal_record(&vm, &pv);
 	EXPECT(!direct_map_reaches(backing(&vm, 9)));
-	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x9001, 0), 0);
 	kvm_steal_account(&vm, &pv, 400, 0);
 	EXPECT_EQ(st->steal, 2000);      /* written through a fixmap slot */
 	EXPECT(pv.steal_cache.valid && pv.steal_cache.protected);
@@ -236,11 +243,7 @@ TEST(kvm_steal_time_frame_changes_protection_between_updates)
 	struct vm vm;
 	struct kvm_pv_vcpu pv;
 
-	make_vm(&vm, &pv);
-	struct kvm_steal_time *st = steal_rec(&vm, 0x9000);
-	memset(st, 0, sizeof(*st));
-	EXPECT_EQ(guest_mem_protect_all(&vm.mem), 0);
-	EXPECT_EQ(kvm_msr_write(&vm, &pv, MSR_KVM_STEAL_TIME, 0x9001, 0), 0);
+	struct kvm_steal_time *st = protected_steal_record(&vm, &pv);
 	kvm_steal_account(&vm, &pv, 200, 0);
 	EXPECT(pv.steal_cache.protected);
 	/* Shared: the cache's "protected" is stale; the update must go through the direct map. */
