@@ -86,6 +86,8 @@ static void op_read8_shared(void) { uint64_t v; kh_hypercall(KH_HC_DIAG_READ8, (
 static void op_read8_protected(void) { uint64_t v; kh_hypercall(KH_HC_DIAG_READ8, (uintptr_t)protected_page, 0, 0, 0, &v); }
 static void op_copy_shared(void) { kh_hypercall2(KH_HC_DIAG_READ, (uintptr_t)shared_page, PAGE); }
 static void op_copy_protected(void) { kh_hypercall2(KH_HC_DIAG_READ, (uintptr_t)protected_page, PAGE); }
+static int audit_findings;
+static void op_audit(void) { audit_findings += kh_hypercall0(KH_HC_DIAG_AUDIT) != 0; }
 /* One frame out of the direct map: its PTE cleared, this CPU's INVLPG, and the shootdown to every other CPU. */
 static int toggle_failures;
 static void op_share_toggled(void) { toggle_failures += kh_hypercall2(KH_HC_MEM_SHARE, (uintptr_t)toggled_page / PAGE, 1) != 0; }
@@ -121,6 +123,12 @@ int main(void)
 	measure_after("unshare_1page", op_share_toggled, op_unshare_toggled);
 	if (toggle_failures) {
 		printf("bench: %d MEM_SHARE/MEM_UNSHARE calls failed: unshare_1page means nothing\n", toggle_failures);
+		return 1;
+	}
+	/* One audit pass over keyhole's tables and this guest's EPT (tools/bench.sh subtracts vmcall_roundtrip). */
+	measure("diag_audit", op_audit);
+	if (audit_findings) {
+		printf("bench: %d audits found something: audit_pass means nothing\n", audit_findings);
 		return 1;
 	}
 	/*
