@@ -24,22 +24,11 @@
 #include "mm/fixmap.h"
 #include "mm/pte.h"
 
-/* WB, writable, not executable, not global: a slot is private and short-lived. */
-#define FIXMAP_PTE (PTE_P | PTE_W | PTE_NX)
-
-struct fixmap_cpu {
-	u64 *pte;           /* entry i maps slot i (hostmm_fixmap_ptes) */
-	u64 base;           /* the window's address */
-	mfn_t mfn[FIX_NR];  /* what each busy slot maps, for the audit */
-	unsigned int depth; /* gmap slots in use: FIX_GMAP_FIRST .. FIX_GMAP_FIRST + depth - 1 */
-	unsigned int busy;  /* slots in use, named ones included: checked at every VM entry */
-};
-
-static struct fixmap_cpu fixmap[MAX_CPUS];
+struct fixmap_cpu fixmap_cpus[MAX_CPUS];
 
 void fixmap_init_cpu(unsigned int cpu, u64 *ptes)
 {
-	struct fixmap_cpu *fc = &fixmap[cpu];
+	struct fixmap_cpu *fc = &fixmap_cpus[cpu];
 
 	fc->pte = ptes;
 	fc->base = arch_fixmap_base();
@@ -80,7 +69,7 @@ int fixmap_set(enum fixmap_slot slot, mfn_t mfn, void **va)
 {
 	if ((unsigned int)slot >= FIX_NR)
 		return -EINVAL;
-	return set_slot(&fixmap[arch_cpu_id()], slot, mfn, va, 0);
+	return set_slot(&fixmap_cpus[arch_cpu_id()], slot, mfn, va, 0);
 }
 
 int fixmap_set_mmio(enum fixmap_slot slot, mfn_t mfn, void **va)
@@ -88,12 +77,12 @@ int fixmap_set_mmio(enum fixmap_slot slot, mfn_t mfn, void **va)
 	if ((unsigned int)slot >= FIX_NR)
 		return -EINVAL;
 	/* PCD and PWT select PAT entry 3, UC in the power-on PAT (SDM Vol. 3A, 13.12.3 / Table 13-11). */
-	return set_slot(&fixmap[arch_cpu_id()], slot, mfn, va, PTE_PCD | PTE_PWT);
+	return set_slot(&fixmap_cpus[arch_cpu_id()], slot, mfn, va, PTE_PCD | PTE_PWT);
 }
 
 int fixmap_clear(enum fixmap_slot slot)
 {
-	struct fixmap_cpu *fc = &fixmap[arch_cpu_id()];
+	struct fixmap_cpu *fc = &fixmap_cpus[arch_cpu_id()];
 
 	if ((unsigned int)slot >= FIX_NR || !fc->pte[slot])
 		return -EINVAL;
@@ -101,50 +90,50 @@ int fixmap_clear(enum fixmap_slot slot)
 	return 0;
 }
 
+int fixmap_push_refused(unsigned int cpu, mfn_t mfn)
+{
+	const struct fixmap_cpu *fc = &fixmap_cpus[cpu];
+	unsigned int slot = FIX_GMAP_FIRST + fc->depth;
+
+	if (fc->depth == FIX_GMAP_SLOTS)
+		log_err("fixmap: all %d gmap slots of cpu %u are in use (unbalanced map/unmap?)", FIX_GMAP_SLOTS, cpu);
+	else
+		log_err("fixmap: slot %u on cpu %u is busy (frame %#lx); refusing to map frame %#lx over it", slot, cpu,
+			mfn_x(fc->mfn[slot]), mfn_x(mfn));
+	return -EBUSY;
+}
+
+int fixmap_pop_refused(unsigned int cpu, void *va)
+{
+	const struct fixmap_cpu *fc = &fixmap_cpus[cpu];
+	u64 off = (u64)(uintptr_t)va - (fc->base + ((u64)FIX_GMAP_FIRST << PAGE_SHIFT));
+
+	if (off >= (u64)FIX_GMAP_SLOTS << PAGE_SHIFT || !ALIGNED(off, PAGE_SIZE))
+		log_err("fixmap: %p is not a gmap slot", va);
+	else
+		log_err("fixmap: LIFO violation on cpu %u: unmapping slot %u while the top is %d", cpu,
+			(unsigned int)(off >> PAGE_SHIFT), (int)fc->depth - 1);
+	return -EINVAL;
+}
+
 int fixmap_push(mfn_t mfn, void **va)
 {
-	struct fixmap_cpu *fc = &fixmap[arch_cpu_id()];
-	int r;
-
-	if (unlikely(fc->depth == FIX_GMAP_SLOTS)) {
-		log_err("fixmap: all %d gmap slots of cpu %u are in use (unbalanced map/unmap?)", FIX_GMAP_SLOTS,
-			arch_cpu_id());
-		return -EBUSY;
-	}
-	r = set_slot(fc, FIX_GMAP_FIRST + fc->depth, mfn, va, 0);
-	if (likely(!r))
-		fc->depth++;
-	return r;
+	return fixmap_push_on(arch_cpu_id(), mfn, va);
 }
 
 int fixmap_pop(void *va)
 {
-	struct fixmap_cpu *fc = &fixmap[arch_cpu_id()];
-	u64 off = (u64)(uintptr_t)va - (fc->base + ((u64)FIX_GMAP_FIRST << PAGE_SHIFT));
-	unsigned int slot = (unsigned int)(off >> PAGE_SHIFT);
-
-	if (unlikely(off >= (u64)FIX_GMAP_SLOTS << PAGE_SHIFT || !ALIGNED(off, PAGE_SIZE))) {
-		log_err("fixmap: %p is not a gmap slot", va);
-		return -EINVAL;
-	}
-	if (unlikely(fc->depth == 0 || slot != fc->depth - 1)) {
-		log_err("fixmap: LIFO violation on cpu %u: unmapping slot %u while the top is %d", arch_cpu_id(),
-			slot, (int)fc->depth - 1);
-		return -EINVAL;
-	}
-	clear_slot(fc, FIX_GMAP_FIRST + slot);
-	fc->depth--;
-	return 0;
+	return fixmap_pop_on(arch_cpu_id(), va);
 }
 
 unsigned int fixmap_busy(unsigned int cpu)
 {
-	return fixmap[cpu].busy;
+	return fixmap_cpus[cpu].busy;
 }
 
 bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn)
 {
-	const struct fixmap_cpu *fc = &fixmap[cpu];
+	const struct fixmap_cpu *fc = &fixmap_cpus[cpu];
 
 	if (va < fc->base || va >= fc->base + ((u64)FIX_NR << PAGE_SHIFT))
 		return false;
@@ -170,7 +159,7 @@ bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn)
 
 bool fixmap_slot_accounts_for(unsigned int cpu, u64 va, mfn_t mfn)
 {
-	const struct fixmap_cpu *fc = &fixmap[cpu];
+	const struct fixmap_cpu *fc = &fixmap_cpus[cpu];
 
 	if (va < fc->base || va >= fc->base + ((u64)FIX_NR << PAGE_SHIFT))
 		return false;

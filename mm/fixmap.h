@@ -11,8 +11,10 @@
 #ifndef KEYHOLE_MM_FIXMAP_H
 #define KEYHOLE_MM_FIXMAP_H
 
+#include <keyhole/layout.h>
 #include <keyhole/types.h>
 #include "mm/arch.h"
+#include "mm/pte.h"
 
 #define FIX_GMAP_SLOTS 8
 
@@ -40,6 +42,60 @@ int fixmap_clear(enum fixmap_slot slot);
 int fixmap_push(mfn_t mfn, void **va);
 /* Unmaps the top gmap slot, which va must be.  -EINVAL (logged): not the top, not a slot. */
 int fixmap_pop(void *va);
+
+/* One CPU's window (fixmap.c; here so that the gmap slots' push and pop can be inline). */
+struct fixmap_cpu {
+	u64 *pte;           /* entry i maps slot i (hostmm_fixmap_ptes) */
+	u64 base;           /* the window's address */
+	mfn_t mfn[FIX_NR];  /* what each busy slot maps, for the audit */
+	unsigned int depth; /* gmap slots in use: FIX_GMAP_FIRST .. FIX_GMAP_FIRST + depth - 1 */
+	unsigned int busy;  /* slots in use, named ones included: checked at every VM entry */
+};
+extern struct fixmap_cpu fixmap_cpus[MAX_CPUS];
+
+/* WB, writable, not executable, not global: a slot is private and short-lived. */
+#define FIXMAP_PTE (PTE_P | PTE_W | PTE_NX)
+
+/* The refusals, out of line: they log and return -EBUSY / -EINVAL. */
+int fixmap_push_refused(unsigned int cpu, mfn_t mfn);
+int fixmap_pop_refused(unsigned int cpu, void *va);
+
+/*
+ * fixmap_push()/fixmap_pop() for a caller that knows its CPU (gmap): the
+ * same checks, inline.  The frame is recorded before the PTE is written and
+ * forgotten after it is cleared, so another CPU's audit never sees a PTE
+ * its record does not explain (fixmap_slot_accounts_for()).
+ */
+static inline int fixmap_push_on(unsigned int cpu, mfn_t mfn, void **va)
+{
+	struct fixmap_cpu *fc = &fixmap_cpus[cpu];
+	unsigned int slot = FIX_GMAP_FIRST + fc->depth;
+
+	if (unlikely(fc->depth == FIX_GMAP_SLOTS || fc->pte[slot]))
+		return fixmap_push_refused(cpu, mfn);
+	__atomic_store_n(&fc->mfn[slot].v, mfn_x(mfn), __ATOMIC_RELAXED);
+	__atomic_store_n(&fc->pte[slot], mfn_to_pa(mfn) | FIXMAP_PTE, __ATOMIC_RELEASE);
+	fc->busy++;
+	fc->depth++;
+	*va = (void *)(uintptr_t)(fc->base + ((u64)slot << PAGE_SHIFT));
+	return 0;
+}
+
+static inline int fixmap_pop_on(unsigned int cpu, void *va)
+{
+	struct fixmap_cpu *fc = &fixmap_cpus[cpu];
+	unsigned int top = FIX_GMAP_FIRST + fc->depth - 1;
+	u64 top_va = fc->base + ((u64)top << PAGE_SHIFT);
+
+	if (unlikely(fc->depth == 0 || (u64)(uintptr_t)va != top_va))
+		return fixmap_pop_refused(cpu, va);
+	__atomic_store_n(&fc->pte[top], 0, __ATOMIC_RELAXED);
+	arch_flush_va(top_va);
+	__atomic_store_n(&fc->mfn[top].v, mfn_x(INVALID_MFN), __ATOMIC_RELEASE);
+	fc->busy--;
+	fc->depth--;
+	return 0;
+}
 
 /* Slots of this CPU in use (invariant 2: zero at every VM entry). */
 unsigned int fixmap_busy(unsigned int cpu);

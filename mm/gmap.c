@@ -323,14 +323,14 @@ int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages)
  */
 static bool map_cached(struct guest_mem *m, const struct gfn_cache *cache, struct gmap *map, unsigned int cpu)
 {
-	void *hva;
+	void *hva = NULL;
 
 	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
 	if (unlikely(__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE) ||
 		     cache->generation != __atomic_load_n(&m->generation, __ATOMIC_RELAXED)))
 		goto back_off;
 	if (cache->protected) {
-		if (fixmap_push(cache->pfn, &hva))
+		if (fixmap_push_on(cpu, cache->pfn, &hva))
 			goto back_off; /* the locked path says why */
 	} else {
 		hva = phys_to_virt(mfn_to_pa(cache->pfn));
@@ -347,7 +347,7 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 {
 	mfn_t mfn;
 	bool protected;
-	void *hva;
+	void *hva = NULL;
 
 	(void)atomic; /* a fixmap slot never sleeps: atomic callers need nothing different */
 	if (!map)
@@ -384,7 +384,7 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 		}
 	}
 	if (protected) {
-		int r = fixmap_push(mfn, &hva);
+		int r = fixmap_push_on(cpu, mfn, &hva);
 		if (r) {
 			spin_unlock(&m->lock);
 			return r;
@@ -428,7 +428,7 @@ void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, 
 	 * everything this mapping wrote.
 	 */
 	unsigned int cpu = arch_cpu_id();
-	if (map->protected && fixmap_pop(map->hva))
+	if (map->protected && fixmap_pop_on(cpu, map->hva))
 		gmap_unmap_out_of_order(map->gfn);
 	if (dirty)
 		mark_dirty(m, map->gfn);

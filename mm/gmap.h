@@ -154,7 +154,7 @@ static inline bool gmap_map_fast(struct guest_mem *m, gfn_t gfn, const struct gf
 		     c->generation != __atomic_load_n(&m->generation, __ATOMIC_RELAXED)))
 		goto back_off;
 	if (c->protected) {
-		if (unlikely(fixmap_push(c->pfn, hva)))
+		if (unlikely(fixmap_push_on(cpu, c->pfn, hva)))
 			goto back_off; /* gmap_map() says why */
 	} else {
 		*hva = c->hva;
@@ -169,7 +169,7 @@ back_off:
 /* The cache cannot change while the mapping is live: it says what hva is, and where the dirty bit lives. */
 static inline void gmap_unmap_fast(struct guest_mem *m, const struct gfn_cache *c, unsigned int cpu, void *hva)
 {
-	if (c->protected && unlikely(fixmap_pop(hva)))
+	if (c->protected && unlikely(fixmap_pop_on(cpu, hva)))
 		gmap_unmap_out_of_order(c->gfn);
 	__atomic_fetch_or(c->dirty_word, c->dirty_bit, __ATOMIC_RELAXED);
 	m->depth[cpu]--;

@@ -217,7 +217,7 @@ static __attribute__((noinline)) void steal_record_mapped(struct vm *vm, struct 
  */
 void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu)
 {
-	void *hva;
+	void *hva = NULL;
 
 	pv->steal_tsc += ticks;
 	u64 ns = pvclock_scale_delta(pv->steal_tsc, vm->clock.host.scale);
