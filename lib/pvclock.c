@@ -42,6 +42,27 @@ struct pvclock_scale pvclock_scale_for(u64 hz)
 	return s;
 }
 
+u64 tsc_choose_rate(u64 pit_hz, u64 cpuid_hz, bool exact, enum tsc_source *source)
+{
+	bool pit_ok = pit_hz >= TSC_HZ_MIN && pit_hz <= TSC_HZ_MAX;
+	u64 diff = cpuid_hz > pit_hz ? cpuid_hz - pit_hz : pit_hz - cpuid_hz;
+
+	if (pit_ok && exact && cpuid_hz && diff * 1000 <= pit_hz * TSC_CPUID_AGREE_PERMILLE) {
+		*source = TSC_FROM_CPUID_CHECKED;
+		return cpuid_hz;
+	}
+	if (pit_ok) {
+		*source = TSC_FROM_PIT;
+		return pit_hz;
+	}
+	if (cpuid_hz >= TSC_HZ_MIN && cpuid_hz <= TSC_HZ_MAX) {
+		*source = TSC_FROM_CPUID_UNCHECKED;
+		return cpuid_hz;
+	}
+	*source = TSC_FROM_NOTHING;
+	return 0;
+}
+
 static bool leap(u32 y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

@@ -35,6 +35,22 @@ static inline u64 pvclock_scale_delta(u64 ticks, struct pvclock_scale s)
 }
 
 /*
+ * The TSC rate keyhole trusts, from what it measured and what CPUID says:
+ *   pit_hz    TSC ticks per second counted across a PIT delay (0: no PIT)
+ *   cpuid_hz  CPUID 0x15's crystal * EBX / EAX, or 0x16's base frequency (0: neither)
+ *   exact     cpuid_hz came from an enumerated crystal (0x15 ECX), not 0x16's nominal MHz
+ * An exact CPUID rate within TSC_CPUID_AGREE_PERMILLE of the PIT's wins (it
+ * has no measurement error); otherwise the PIT's, if it is a TSC's rate at
+ * all (TSC_HZ_MIN..TSC_HZ_MAX: a PIT that never counts ends its delay on a
+ * timeout and "measures" nonsense); otherwise CPUID's; otherwise 0.
+ */
+#define TSC_CPUID_AGREE_PERMILLE 10
+#define TSC_HZ_MIN 1000000ull        /* 1 MHz */
+#define TSC_HZ_MAX 20000000000ull    /* 20 GHz */
+enum tsc_source { TSC_FROM_NOTHING, TSC_FROM_PIT, TSC_FROM_CPUID_CHECKED, TSC_FROM_CPUID_UNCHECKED };
+u64 tsc_choose_rate(u64 pit_hz, u64 cpuid_hz, bool exact, enum tsc_source *source);
+
+/*
  * Seconds since 1970-01-01 00:00:00 UTC of a proleptic Gregorian date (year
  * >= 1970, month 1-12, day 1-31, 24-hour time); 0 if the date is not one.
  */

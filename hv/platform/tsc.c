@@ -6,10 +6,12 @@
  * pit_calibrate_tsc() measures the same way).  CPUID 0x15 gives the exact
  * rate where the CPU enumerates it (SDM Vol. 2A, CPUID leaf 15H: TSC =
  * crystal * EBX / EAX; a crystal of 0 is not enumerated, and leaf 16H's
- * base frequency stands in, as the SDM's note on 15H suggests); it is used
- * only if it agrees with the PIT within CPUID_AGREE_PERMILLE, so that a
- * CPUID that describes some other machine (an emulator's model, a hypervisor
+ * base frequency stands in, as the SDM's note on 15H suggests, but that is
+ * a nominal figure, for cross-checking only); the exact rate is used only
+ * if it agrees with the PIT within TSC_CPUID_AGREE_PERMILLE, so that a CPUID
+ * that describes some other machine (an emulator's model, a hypervisor
  * below keyhole) cannot give guests a clock that runs at the wrong speed.
+ * The choice is lib/pvclock.c's tsc_choose_rate(), host-tested.
  *
  * Invariant TSC: CPUID 0x80000007 EDX[8] (SDM Vol. 3B, 18.17.1): the rate
  * does not change with P-, C- or T-states, so kvm-clock may promise a
@@ -30,7 +32,6 @@
 #include "lib/pvclock.h"
 
 #define PIT_CALIBRATE_MS 10 /* 0.05% of error on hardware for a few microseconds of port I/O */
-#define CPUID_AGREE_PERMILLE 10
 #define RTC_TRIES 1000000
 
 #define RTC_SECONDS 0x00
@@ -54,18 +55,19 @@ const struct host_clock *tsc_host_clock(void)
 	return &clock;
 }
 
-/* CPUID 0x15 (or 0x16's base frequency), 0 where neither says. */
-static u64 cpuid_tsc_hz(void)
+/* CPUID 0x15 (exact: an enumerated crystal), or 0x16's nominal base frequency; 0 where neither says. */
+static u64 cpuid_tsc_hz(bool *exact)
 {
 	u32 max = cpuid(0).eax;
 
+	*exact = false;
 	if (max < 0x15)
 		return 0;
 	struct cpuid_regs c = cpuid(0x15);
-	if (c.eax == 0 || c.ebx == 0)
-		return 0;
-	if (c.ecx)
+	if (c.eax && c.ebx && c.ecx) {
+		*exact = true;
 		return (u64)c.ecx * c.ebx / c.eax;
+	}
 	if (max >= 0x16 && (cpuid(0x16).eax & 0xffff))
 		return (u64)(cpuid(0x16).eax & 0xffff) * 1000000;
 	return 0;
@@ -126,35 +128,32 @@ static u64 rtc_unix_time(void)
 	return unix_time_of(year, bcd(b.mon, bin), bcd(b.day, bin), hour, bcd(b.min, bin), bcd(b.sec, bin));
 }
 
-static u64 diff(u64 a, u64 b)
-{
-	return a > b ? a - b : b - a;
-}
-
 void tsc_calibrate(void)
 {
-	u64 pit = pit_tsc_hz(), id = cpuid_tsc_hz(), hz = pit;
+	bool exact;
+	u64 pit = pit_tsc_hz(), id = cpuid_tsc_hz(&exact);
 	bool invariant = cpuid(CPUID_LEAF_EXT_BASE).eax >= CPUID_LEAF_EXT_POWER &&
 			 (cpuid(CPUID_LEAF_EXT_POWER).edx & CPUID_87_EDX_INVARIANT_TSC);
-	const char *src = "the PIT", *note = "";
+	enum tsc_source src;
+	u64 hz = tsc_choose_rate(pit, id, exact, &src);
+	static const char *const from[] = {
+		[TSC_FROM_NOTHING] = "nowhere (assumed)",
+		[TSC_FROM_PIT] = "the PIT",
+		[TSC_FROM_CPUID_CHECKED] = "CPUID 0x15's crystal, within 1% of the PIT",
+		[TSC_FROM_CPUID_UNCHECKED] = "CPUID 0x15/0x16 alone",
+	};
 
-	if (id && diff(id, pit) * 1000 <= pit * CPUID_AGREE_PERMILLE) {
-		hz = id;
-		src = "CPUID 0x15/0x16, within 1% of the PIT";
-	} else if (id) {
-		note = "; CPUID 0x15/0x16 say a different rate: not used";
-	}
-	if (hz == 0) {
-		/* No PIT that counts (pit.c said so): a rate the clock can run on, said to be wrong. */
-		hz = id ? id : 1000000000;
-		log_warn("tsc: no PIT to calibrate against: assuming %lu kHz; guests' clocks may run at the wrong speed",
-			 hz / 1000);
-	}
+	if (src == TSC_FROM_NOTHING)
+		hz = 1000000000; /* a rate the clock can run on, said to be wrong */
+	if (src == TSC_FROM_NOTHING || src == TSC_FROM_CPUID_UNCHECKED)
+		log_warn("tsc: the PIT measured %lu kHz, not a TSC's rate (a PIT that does not count?): taking %lu kHz "
+			 "from %s; guests' clocks may run at the wrong speed", pit / 1000, hz / 1000, from[src]);
 	host_clock_set(&clock, hz, invariant);
 	clock.wall_tsc = rdtsc();
 	clock.wall_sec = rtc_unix_time();
-	log_info("tsc: %lu kHz, from %s (PIT %lu kHz, CPUID %lu kHz%s), %s", hz / 1000, src, pit / 1000, id / 1000,
-		 note, invariant ? "invariant" : "not invariant: kvm-clock without the stable bit");
+	log_info("tsc: %lu kHz, from %s (PIT %lu kHz, CPUID %lu kHz%s%s), %s", hz / 1000, from[src], pit / 1000,
+		 id / 1000, exact ? "" : " nominal", src == TSC_FROM_PIT && id ? ": not used" : "",
+		 invariant ? "invariant" : "not invariant: kvm-clock without the stable bit");
 	if (!clock.wall_sec)
 		log_warn("rtc: no date read from the RTC: guests' wall clock starts at 1970");
 }

@@ -87,3 +87,29 @@ TEST(unix_time_of_dates)
 	EXPECT_EQ(unix_time_of(1969, 12, 31, 23, 59, 59), 0);
 	EXPECT_EQ(unix_time_of(2026, 0, 1, 0, 0, 0), 0);
 }
+
+TEST(tsc_choose_rate_trusts_the_right_source)
+{
+	enum tsc_source src;
+
+	/* Bochs: the PIT says 200 MHz, CPUID's model 3.5 GHz: the PIT. */
+	EXPECT_EQ(tsc_choose_rate(200014000, 3500000000ull, false, &src), 200014000);
+	EXPECT_EQ(src, TSC_FROM_PIT);
+	/* An enumerated crystal within 1% of the PIT: exact, taken. */
+	EXPECT_EQ(tsc_choose_rate(2591000000ull, 2592000000ull, true, &src), 2592000000ull);
+	EXPECT_EQ(src, TSC_FROM_CPUID_CHECKED);
+	/* 0x16's nominal base frequency, even within 1%: only a cross-check, the PIT's measurement wins. */
+	EXPECT_EQ(tsc_choose_rate(2592000000ull, 2600000000ull, false, &src), 2592000000ull);
+	EXPECT_EQ(src, TSC_FROM_PIT);
+	/* An exact crystal more than 1% off (another machine's CPUID): the PIT. */
+	EXPECT_EQ(tsc_choose_rate(2000000000ull, 2100000000ull, true, &src), 2000000000ull);
+	EXPECT_EQ(src, TSC_FROM_PIT);
+	/* A PIT that never counted: its delay timed out after 2^32 ticks, "measuring" 429 GHz: CPUID alone. */
+	EXPECT_EQ(tsc_choose_rate((1ull << 32) * 100, 2592000000ull, true, &src), 2592000000ull);
+	EXPECT_EQ(src, TSC_FROM_CPUID_UNCHECKED);
+	EXPECT_EQ(tsc_choose_rate(0, 2600000000ull, false, &src), 2600000000ull);
+	EXPECT_EQ(src, TSC_FROM_CPUID_UNCHECKED);
+	/* Neither: 0, for the caller to assume and say so. */
+	EXPECT_EQ(tsc_choose_rate((1ull << 32) * 100, 0, false, &src), 0);
+	EXPECT_EQ(src, TSC_FROM_NOTHING);
+}
