@@ -38,11 +38,6 @@ void fixmap_init_cpu(unsigned int cpu, u64 *ptes)
 		fc->mfn[s] = INVALID_MFN;
 }
 
-static void *slot_va(const struct fixmap_cpu *fc, unsigned int slot)
-{
-	return (void *)(uintptr_t)(fc->base + ((u64)slot << PAGE_SHIFT));
-}
-
 static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **va, u64 attr)
 {
 	if (unlikely(fc->pte[slot])) {
@@ -50,19 +45,8 @@ static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **
 			arch_cpu_id(), mfn_x(fc->mfn[slot]), mfn_x(mfn));
 		return -EBUSY;
 	}
-	__atomic_store_n(&fc->mfn[slot].v, mfn_x(mfn), __ATOMIC_RELAXED);
-	__atomic_store_n(&fc->pte[slot], mfn_to_pa(mfn) | FIXMAP_PTE | attr, __ATOMIC_RELEASE);
-	fc->busy++;
-	*va = slot_va(fc, slot);
+	*va = fixmap_fill_slot(fc, slot, mfn, attr);
 	return 0;
-}
-
-static void clear_slot(struct fixmap_cpu *fc, unsigned int slot)
-{
-	__atomic_store_n(&fc->pte[slot], 0, __ATOMIC_RELAXED);
-	arch_flush_va(fc->base + ((u64)slot << PAGE_SHIFT));
-	__atomic_store_n(&fc->mfn[slot].v, mfn_x(INVALID_MFN), __ATOMIC_RELEASE);
-	fc->busy--;
 }
 
 int fixmap_set(enum fixmap_slot slot, mfn_t mfn, void **va)
@@ -86,7 +70,7 @@ int fixmap_clear(enum fixmap_slot slot)
 
 	if ((unsigned int)slot >= FIX_NR || !fc->pte[slot])
 		return -EINVAL;
-	clear_slot(fc, slot);
+	fixmap_empty_slot(fc, slot);
 	return 0;
 }
 

@@ -61,11 +61,28 @@ int fixmap_push_refused(unsigned int cpu, mfn_t mfn);
 int fixmap_pop_refused(unsigned int cpu, void *va);
 
 /*
- * fixmap_push()/fixmap_pop() for a caller that knows its CPU (gmap): the
- * same checks, inline.  The frame is recorded before the PTE is written and
- * forgotten after it is cleared, so another CPU's audit never sees a PTE
- * its record does not explain (fixmap_slot_accounts_for()).
+ * Filling and emptying an empty / a busy slot, for every slot kind.  The
+ * frame is recorded before the PTE is written and forgotten after it is
+ * cleared, so another CPU's audit never sees a PTE its record does not
+ * explain (fixmap_slot_accounts_for()).
  */
+static inline void *fixmap_fill_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, u64 attr)
+{
+	__atomic_store_n(&fc->mfn[slot].v, mfn_x(mfn), __ATOMIC_RELAXED);
+	__atomic_store_n(&fc->pte[slot], mfn_to_pa(mfn) | FIXMAP_PTE | attr, __ATOMIC_RELEASE);
+	fc->busy++;
+	return (void *)(uintptr_t)(fc->base + ((u64)slot << PAGE_SHIFT));
+}
+
+static inline void fixmap_empty_slot(struct fixmap_cpu *fc, unsigned int slot)
+{
+	__atomic_store_n(&fc->pte[slot], 0, __ATOMIC_RELAXED);
+	arch_flush_va(fc->base + ((u64)slot << PAGE_SHIFT));
+	__atomic_store_n(&fc->mfn[slot].v, mfn_x(INVALID_MFN), __ATOMIC_RELEASE);
+	fc->busy--;
+}
+
+/* fixmap_push()/fixmap_pop() for a caller that knows its CPU (gmap): the same checks, inline. */
 static inline int fixmap_push_on(unsigned int cpu, mfn_t mfn, void **va)
 {
 	struct fixmap_cpu *fc = &fixmap_cpus[cpu];
@@ -73,11 +90,8 @@ static inline int fixmap_push_on(unsigned int cpu, mfn_t mfn, void **va)
 
 	if (unlikely(fc->depth == FIX_GMAP_SLOTS || fc->pte[slot]))
 		return fixmap_push_refused(cpu, mfn);
-	__atomic_store_n(&fc->mfn[slot].v, mfn_x(mfn), __ATOMIC_RELAXED);
-	__atomic_store_n(&fc->pte[slot], mfn_to_pa(mfn) | FIXMAP_PTE, __ATOMIC_RELEASE);
-	fc->busy++;
+	*va = fixmap_fill_slot(fc, slot, mfn, 0);
 	fc->depth++;
-	*va = (void *)(uintptr_t)(fc->base + ((u64)slot << PAGE_SHIFT));
 	return 0;
 }
 
@@ -85,14 +99,10 @@ static inline int fixmap_pop_on(unsigned int cpu, void *va)
 {
 	struct fixmap_cpu *fc = &fixmap_cpus[cpu];
 	unsigned int top = FIX_GMAP_FIRST + fc->depth - 1;
-	u64 top_va = fc->base + ((u64)top << PAGE_SHIFT);
 
-	if (unlikely(fc->depth == 0 || (u64)(uintptr_t)va != top_va))
+	if (unlikely(fc->depth == 0 || (u64)(uintptr_t)va != fc->base + ((u64)top << PAGE_SHIFT)))
 		return fixmap_pop_refused(cpu, va);
-	__atomic_store_n(&fc->pte[top], 0, __ATOMIC_RELAXED);
-	arch_flush_va(top_va);
-	__atomic_store_n(&fc->mfn[top].v, mfn_x(INVALID_MFN), __ATOMIC_RELEASE);
-	fc->busy--;
+	fixmap_empty_slot(fc, top);
 	fc->depth--;
 	return 0;
 }

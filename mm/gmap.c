@@ -311,8 +311,8 @@ int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages)
 }
 
 /*
- * The cached fast path: a warm cache of the current generation with no
- * change under way needs no lock.  The mapping is counted first (a locked
+ * The cached fast path, gmap_map_fast() (gmap.h) with a struct gmap: a warm
+ * cache of the current generation with no change under way needs no lock.  The mapping is counted first (a locked
  * add, a full barrier), then changing and the generation are read: a change
  * that sets changing before it reads mappers (change_begin) either is seen
  * here, and the path backs off to the locked one, or sees this mapping and
@@ -321,26 +321,14 @@ int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages)
  * The cache's frame and its protection are what they were at its
  * generation, so they are what they are now.
  */
-static bool map_cached(struct guest_mem *m, const struct gfn_cache *cache, struct gmap *map, unsigned int cpu)
+static bool map_cached(struct guest_mem *m, const struct gfn_cache *cache, gfn_t gfn, struct gmap *map, unsigned int cpu)
 {
 	void *hva = NULL;
 
-	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
-	if (unlikely(__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE) ||
-		     cache->generation != __atomic_load_n(&m->generation, __ATOMIC_RELAXED)))
-		goto back_off;
-	if (cache->protected) {
-		if (fixmap_push_on(cpu, cache->pfn, &hva))
-			goto back_off; /* the locked path says why */
-	} else {
-		hva = phys_to_virt(mfn_to_pa(cache->pfn));
-	}
-	m->depth[cpu]++; /* this CPU's own count: nobody else writes it */
+	if (!gmap_map_fast(m, gfn, cache, cpu, &hva))
+		return false;
 	*map = (struct gmap){ hva, cache->pfn, cache->gfn, cache->protected };
 	return true;
-back_off:
-	__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
-	return false;
 }
 
 int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic)
@@ -355,7 +343,7 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 	map->hva = NULL;
 
 	unsigned int cpu = arch_cpu_id();
-	if (cache && cache->valid && gfn_x(cache->gfn) == gfn_x(gfn) && map_cached(m, cache, map, cpu))
+	if (cache && map_cached(m, cache, gfn, map, cpu))
 		return 0;
 	spin_lock(&m->lock);
 	/*

@@ -148,7 +148,7 @@ static inline bool gmap_map_fast(struct guest_mem *m, gfn_t gfn, const struct gf
 {
 	if (!c->valid || gfn_x(c->gfn) != gfn_x(gfn))
 		return false;
-	/* As gmap.c's map_cached(): counted first, then changing and the generation read. */
+	/* Counted first, then changing and the generation read: why that is safe, gmap.c above map_cached(). */
 	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
 	if (unlikely(__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE) ||
 		     c->generation != __atomic_load_n(&m->generation, __ATOMIC_RELAXED)))

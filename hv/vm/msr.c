@@ -4,7 +4,6 @@
  * for a PC guest, the SYSCALL/SYSENTER family passed through to it, and
  * #GP for the rest.
  */
-#include <keyhole/kvm_para.h>
 #include <keyhole/log.h>
 #include <x86/cpu.h>
 #include <x86/exception.h>
@@ -102,19 +101,18 @@ static void handle_msr(struct vcpu *v, bool write)
 		else
 			val = v->pat;
 		break;
-	case MSR_KVM_WALL_CLOCK_NEW:
-	case MSR_KVM_SYSTEM_TIME_NEW:
-	case MSR_KVM_STEAL_TIME:
-		if (!write) {
-			val = kvm_msr_read(&v->pv, msr);
-		} else {
+	default:
+		if (kvm_msr_offered(msr)) { /* KVM's clock and steal time: the list is kvm_clock.c's */
+			if (!write) {
+				val = kvm_msr_read(&v->pv, msr);
+				break;
+			}
 			u64 now = rdtsc();
 			if (kvm_msr_write(v->vm, &v->pv, msr, val, now))
 				goto gp;
 			v->exit_tsc = now; /* steal time, if this turned it on, counts from here */
+			break;
 		}
-		break;
-	default:
 		if (v->platform == GUEST_PLATFORM_PC && pc_msr(msr, write, &val))
 			break;
 		goto gp;
