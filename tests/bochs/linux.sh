@@ -90,6 +90,8 @@ check "the kernel's console works to the end (reboot: System halted)" in_serial 
 check "the guest powered off: keyhole saw its final halt" in_serial \
 	"^\[keyhole\] $lx: halted with interrupts disabled"
 check "$lx exited with status 0" in_serial "^\[keyhole\] $lx: exited with status 0 after"
+check "keyhole reported $lx's exits per second of its clock" in_serial \
+	"^\[keyhole\] $lx: [1-9][0-9]* exits in [1-9][0-9]* ms of its clock: [0-9]+ per second"
 # protect=all covers it too: it sees its memory protected before it asks,
 # skips the one check that assumes otherwise, and passes the rest.
 check "after Linux, keyhole's test guest runs ($tg), protected from the start like Linux" \
