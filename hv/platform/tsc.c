@@ -1,9 +1,11 @@
 /*
  * The TSC's rate and the wall clock (see tsc.h).
  *
- * Rate: the TSC ticks counted over a PIT delay of PIT_CALIBRATE_MS on
- * counter 2 (the PIT's 1.193182 MHz is the same on every PC; Linux's
- * pit_calibrate_tsc() measures the same way).  CPUID 0x15 gives the exact
+ * Rate: the TSC ticks counted against PIT counter 2 over at least
+ * PIT_CALIBRATE_MS (the PIT's 1.193182 MHz is the same on every PC; Linux's
+ * pit_calibrate_tsc() measures the same way).  The watch starts before the
+ * memory set-up and is read after it, so the boot's own work fills the
+ * window rather than a busy wait (hv/platform/pit.h's stopwatch).  CPUID 0x15 gives the exact
  * rate where the CPU enumerates it (SDM Vol. 2A, CPUID leaf 15H: TSC =
  * crystal * EBX / EAX; a crystal of 0 is not enumerated, and leaf 16H's
  * base frequency stands in, as the SDM's note on 15H suggests, but that is
@@ -73,11 +75,30 @@ static u64 cpuid_tsc_hz(bool *exact)
 	return 0;
 }
 
-static u64 pit_tsc_hz(void)
+void tsc_calibrate_begin(void)
 {
-	u64 t0 = rdtsc();
-	pit_delay_us(PIT_CALIBRATE_MS * 1000);
-	return (rdtsc() - t0) * 1000 / PIT_CALIBRATE_MS;
+	pit_stopwatch_start();
+}
+
+/*
+ * The TSC's rate by the PIT stopwatch tsc_calibrate_begin() started: over
+ * the boot's work since then if that took PIT_CALIBRATE_MS or more (and
+ * less than the watch's 54.9 ms), else the watch is waited out to
+ * PIT_CALIBRATE_MS.  A watch spoilt meanwhile (a pit_delay_us(), too long a
+ * set-up) is replaced by a fresh one.  0 if the PIT never counts.
+ */
+static u64 pit_tsc_hz(u64 *window_us)
+{
+	const u32 min_ticks = PIT_HZ / 1000 * PIT_CALIBRATE_MS;
+	struct pit_reading r;
+	int err = pit_stopwatch_read(min_ticks, &r);
+
+	if (err == -EAGAIN) {
+		pit_stopwatch_start();
+		err = pit_stopwatch_read(min_ticks, &r);
+	}
+	*window_us = err ? 0 : (u64)r.ticks * 1000000 / PIT_HZ;
+	return err ? 0 : (r.tsc - r.start_tsc) * PIT_HZ / r.ticks;
 }
 
 static u8 cmos_read(u8 reg)
@@ -131,7 +152,8 @@ static u64 rtc_unix_time(void)
 void tsc_calibrate(void)
 {
 	bool exact;
-	u64 pit = pit_tsc_hz(), id = cpuid_tsc_hz(&exact);
+	u64 window_us;
+	u64 pit = pit_tsc_hz(&window_us), id = cpuid_tsc_hz(&exact);
 	bool invariant = cpuid(CPUID_LEAF_EXT_BASE).eax >= CPUID_LEAF_EXT_POWER &&
 			 (cpuid(CPUID_LEAF_EXT_POWER).edx & CPUID_87_EDX_INVARIANT_TSC);
 	enum tsc_source src;
@@ -151,8 +173,9 @@ void tsc_calibrate(void)
 	host_clock_set(&clock, hz, invariant);
 	clock.wall_tsc = rdtsc();
 	clock.wall_sec = rtc_unix_time();
-	log_info("tsc: %lu kHz, from %s (PIT %lu kHz, CPUID %lu kHz%s%s), %s", hz / 1000, from[src], pit / 1000,
-		 id / 1000, exact ? "" : " nominal", src == TSC_FROM_PIT && id ? ": not used" : "",
+	log_info("tsc: %lu kHz, from %s (PIT %lu kHz over %lu.%lu ms, CPUID %lu kHz%s%s), %s", hz / 1000, from[src],
+		 pit / 1000, window_us / 1000, window_us / 100 % 10, id / 1000, exact ? "" : " nominal",
+		 src == TSC_FROM_PIT && id ? ": not used" : "",
 		 invariant ? "invariant" : "not invariant: kvm-clock without the stable bit");
 	if (!clock.wall_sec)
 		log_warn("rtc: no date read from the RTC: guests' wall clock starts at 1970");

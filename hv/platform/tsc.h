@@ -8,8 +8,11 @@
 
 #include "hv/vm/kvm_clock.h"
 
+/* Starts the PIT stopwatch tsc_calibrate() reads: as early in the boot as may be. */
+void tsc_calibrate_begin(void);
 /*
- * Calibrates the TSC against the PIT (PIT_CALIBRATE_MS) and cross-checks it
+ * Calibrates the TSC against the PIT (at least PIT_CALIBRATE_MS since
+ * tsc_calibrate_begin(); no pit_delay_us() in between) and cross-checks it
  * with CPUID 0x15/0x16, reads the RTC, logs "tsc: N kHz ...".  Before any
  * guest owns the PIT or the RTC.
  */

@@ -260,6 +260,7 @@ void hv_main(const struct boot_info *bi)
 	parse_options(bi->cmdline, &opt);
 
 	desc_init();
+	tsc_calibrate_begin(); /* the PIT counts while memory is set up: tsc_calibrate() reads it */
 	mm_setup(bi);
 	platform_mask_pics();
 	if (lapic_init())
