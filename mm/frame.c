@@ -26,8 +26,8 @@
  *     none left the first frame of the run being freed (scrubbed first if a
  *     guest had it): that frame stays keyhole's, as table memory, and the
  *     rest is freed;
- *   - frame_mark_clean() is a hint: with no array and no free frame it
- *     drops the hint (the frame is zeroed again at free, as if unmarked).
+ *   - frame_mark_clean() is a hint: with no spare array it drops the
+ *     hint (the frame is zeroed again at free, as if unmarked).
  *
  * A pool page is itself recorded in the table (owner FRAME_HV) with the
  * arrays it brings.  Pool pages are never given back: the pool is as big as
@@ -125,7 +125,7 @@ static u32 array_get(void)
 	u32 idx = spare_head;
 
 	if (idx == NO_ARRAY)
-		panic("frames: the pool of per-frame arrays is empty (reserve_arrays() was skipped)");
+		panic("frames: no per-frame array");
 	memcpy(&spare_head, array_of(idx), sizeof(spare_head));
 	spare--;
 	return idx;
@@ -142,7 +142,7 @@ static void array_put(u32 idx)
 static void pool_add_page(u64 pfn)
 {
 	if (pool_pages == pool_dir_max)
-		panic("frames: the pool directory is full (%lu pages), beyond its bound", pool_pages);
+		panic("frames: pool directory full");
 	pool_dir[pool_pages] = pfn;
 	for (u32 i = 0; i < ARRAYS_PER_PAGE; i++)
 		array_put((u32)(pool_pages * ARRAYS_PER_PAGE + i));
@@ -162,6 +162,30 @@ static u8 entry(u64 f)
 static u8 code_of(u64 f)
 {
 	return entry(f) & E_CODE;
+}
+
+/*
+ * How many frames from f on, to the end of f's chunk, have f's entry (put
+ * in *e): the rest of a uniform chunk, or a stretch of a mixed one.  Every
+ * scan walks the table through this; each entry it reads is a probe.  Under
+ * the lock or at init.
+ */
+static u64 seg(u64 f, u8 *e)
+{
+	const struct chunk *c = &ct[f >> CHUNK_SHIFT];
+	u64 g = f, end = chunk_end(f);
+
+	if (c->code != CODE_MIXED) {
+		PROBE();
+		*e = entry(f);
+		return end - f;
+	}
+	const u8 *a = array_of(c->mix);
+	*e = a[f & (FRAMES_PER_2M - 1)];
+	do
+		PROBE();
+	while (++g < end && a[g & (FRAMES_PER_2M - 1)] == *e);
+	return g - f;
 }
 
 /*
@@ -192,14 +216,15 @@ static void collapse(struct chunk *c)
 	mixed--;
 }
 
-/* Frames [s, e) of one chunk get code and clean; a uniform chunk cut in parts takes an array (reserved). */
-static void chunk_write(u64 s, u64 e, u8 code, bool clean)
+/* Frames [s, e) of one chunk get entry v; a uniform chunk cut in parts takes an array (reserved). */
+static __attribute__((noinline)) void chunk_write(u64 s, u64 e, u8 v)
 {
 	struct chunk *c = &ct[s >> CHUNK_SHIFT];
+	u8 code = v & E_CODE;
 
-	if (ALIGNED(s, FRAMES_PER_2M) && e - s == FRAMES_PER_2M) {
+	if (e - s == FRAMES_PER_2M) {
 		u32 old = c->code == CODE_MIXED ? c->mix : NO_ARRAY;
-		c->clean = clean;
+		c->clean = !!(v & E_CLEAN);
 		__atomic_store_n(&c->code, code, __ATOMIC_RELEASE);
 		if (old != NO_ARRAY) {
 			array_put(old);
@@ -208,50 +233,46 @@ static void chunk_write(u64 s, u64 e, u8 code, bool clean)
 		return;
 	}
 	if (c->code != CODE_MIXED) {
-		if (c->code == code && c->clean == clean)
+		u8 was = entry(s);
+		if (was == v)
 			return;
 		u32 idx = array_get();
-		memset(array_of(idx), c->code | (c->clean ? E_CLEAN : 0), ARRAY_BYTES);
+		memset(array_of(idx), was, ARRAY_BYTES);
 		c->mix = idx;
 		__atomic_store_n(&c->code, CODE_MIXED, __ATOMIC_RELEASE);
 		mixed++;
 	}
-	u8 *a = array_of(c->mix);
-	memset(a + (s & (FRAMES_PER_2M - 1)), code | (clean ? E_CLEAN : 0), e - s);
+	memset(array_of(c->mix) + (s & (FRAMES_PER_2M - 1)), v, e - s);
 	collapse(c);
 }
 
 /*
  * The one place where frames change owner (allocation, free, pool pages,
- * init): [f, f + n) gets owner code and clean.  The arrays it needs were
- * reserved (reserve_arrays()).
+ * init): [f, f + n) gets owner code, clean or not.  The arrays it needs
+ * were reserved (arrays_needed()).
  */
-static void set_run(u64 f, u64 n, u8 code, bool clean)
+static __attribute__((noinline)) void set_run(u64 f, u64 n, u8 code, bool clean)
 {
-	for (u64 end = f + n; f < end;) {
-		u64 e = MIN(end, chunk_end(f));
-		chunk_write(f, e, code, clean);
-		f = e;
+	for (u64 end = f + n, e; f < end; f = e) {
+		e = MIN(end, chunk_end(f));
+		chunk_write(f, e, (u8)(code | (clean ? E_CLEAN : 0)));
 	}
 }
 
-/* New arrays that writing [f, f + n) with code and clean needs: its partly covered uniform chunks that change. */
-static u64 arrays_needed(u64 f, u64 n, u8 code, bool clean)
+/* Does writing entry v over [f, end) split g's chunk, a uniform one whose entry changes? */
+static bool splits(u64 g, u64 f, u64 end, u8 v)
 {
-	u64 need = 0, end = f + n;
-	u64 edges[2] = { f, end - 1 };
+	u64 s = MAX(f, ALIGN_DOWN(g, FRAMES_PER_2M)), e = MIN(end, chunk_end(g));
 
-	for (unsigned int i = 0; i < 2; i++) {
-		u64 g = edges[i];
-		const struct chunk *c = &ct[g >> CHUNK_SHIFT];
-		u64 s = MAX(f, ALIGN_DOWN(g, FRAMES_PER_2M)), e = MIN(end, chunk_end(g));
-		if (i == 1 && (f >> CHUNK_SHIFT) == (g >> CHUNK_SHIFT))
-			break; /* one chunk: counted once */
-		if (e - s == FRAMES_PER_2M || c->code == CODE_MIXED || (c->code == code && !!c->clean == clean))
-			continue;
-		need++;
-	}
-	return need;
+	return e - s < FRAMES_PER_2M && ct[g >> CHUNK_SHIFT].code != CODE_MIXED && entry(g) != v;
+}
+
+/* New arrays that writing entry v over [f, f + n) needs: only its two end chunks can be split. */
+static u64 arrays_needed(u64 f, u64 n, u8 v)
+{
+	u64 last = f + n - 1;
+
+	return splits(f, f, f + n, v) + ((last >> CHUNK_SHIFT) != (f >> CHUNK_SHIFT) && splits(last, f, f + n, v));
 }
 
 /* Makes pfn, a free frame, a pool page: its 8 arrays first, then its entry (which may take one of them). */
@@ -311,7 +332,7 @@ static bool placeable(u64 base, u64 len, const struct mm_range *ram, unsigned in
  * two for the table, frame 0's end and the end of RAM; a page of spares on
  * top.
  */
-int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_range *res, unsigned int nres)
+__attribute__((cold)) int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_range *res, unsigned int nres)
 {
 	u64 limit = 0;
 
@@ -372,30 +393,27 @@ int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_r
 		frames_of(ram[i].base, ram[i].len, false, &first, &end);
 		set_run(first, end - first, FRAME_FREE, false);
 	}
-	/* Reserved ranges, where they are RAM: reserved RAM stays RAM (it is direct-mapped). */
-	for (unsigned int i = 0; i < nres; i++) {
-		frames_of(res[i].base, res[i].len, true, &first, &end);
-		for (unsigned int k = 0; k < nram; k++) {
-			u64 rf, re;
-			frames_of(ram[k].base, ram[k].len, false, &rf, &re);
-			rf = MAX(rf, first);
-			re = MIN(re, end);
-			if (rf < re)
-				set_run(rf, re - rf, FRAME_RESERVED, false);
+	set_run(where >> PAGE_SHIFT, bytes >> PAGE_SHIFT, FRAME_HV, false);
+	/*
+	 * Reserved ranges, where they are RAM (reserved RAM stays RAM: it is
+	 * direct-mapped), and frame 0, never handed out: a zero pfn is always a
+	 * bug.
+	 */
+	for (unsigned int i = 0; i <= nres; i++) {
+		frames_of(i < nres ? res[i].base : 0, i < nres ? res[i].len : 1, true, &first, &end);
+		for (u64 f = first, s; f < end; f += s) {
+			u8 e;
+			s = MIN(seg(f, &e), end - f);
+			if ((e & E_CODE) != CODE_NONRAM)
+				set_run(f, s, FRAME_RESERVED, false);
 		}
 	}
-	set_run(where >> PAGE_SHIFT, bytes >> PAGE_SHIFT, FRAME_HV, false);
-	if (n && code_of(0) != CODE_NONRAM)
-		set_run(0, 1, FRAME_RESERVED, false); /* frame 0 is never handed out: a zero pfn is always a bug */
 
 	nfree = 0;
-	for (u64 c = 0; c < nc; c++) {
-		if (ct[c].code == FRAME_FREE) {
-			nfree += FRAMES_PER_2M;
-			continue;
-		}
-		for (u64 f = c << CHUNK_SHIFT; ct[c].code == CODE_MIXED && f < MIN(n, (c + 1) << CHUNK_SHIFT); f++)
-			nfree += code_of(f) == FRAME_FREE;
+	for (u64 f = 0, s; f < n; f += s) {
+		u8 e;
+		s = MIN(seg(f, &e), n - f);
+		nfree += (e & E_CODE) == FRAME_FREE ? s : 0;
 	}
 	cursor = 0;
 	return 0;
@@ -406,8 +424,9 @@ int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_r
  * after frame from and ending at or before frame end; NO_RUN if there is none.  First fit with a skip: when
  * frame f + i of the candidate at f is in use, no candidate that starts at or
  * before f + i can hold n free frames, so the next one is the first aligned
- * frame after f + i; a uniform chunk in use rules out every start up to its
- * end at once.  A uniform free chunk is read once for all its frames.
+ * frame after f + i, and after the s frames in use from there that seg()
+ * sees at once (the rest of a uniform chunk).  A uniform free chunk is read
+ * once for all its frames.
  * Candidates only move forward past every frame read, so a call reads each
  * entry at most once: a failing request costs one pass over the table, not
  * (frames x n) as re-scanning from every start did.  Every read is a probe
@@ -415,31 +434,16 @@ int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_r
  */
 static u64 find_run(u64 from, u64 end, u64 n, u64 align)
 {
-	u64 f = ALIGN_UP(from, align);
-
-	while (n <= end && f <= end - n) {
-		u64 i = 0;
-		while (i < n) {
-			u64 g = f + i;
-			const struct chunk *c = &ct[g >> CHUNK_SHIFT];
-			PROBE();
-			if (c->code == FRAME_FREE) {
-				i += MIN(n - i, chunk_end(g) - g);
-				continue;
-			}
-			if (c->code != CODE_MIXED) {
-				f = ALIGN_UP(chunk_end(g), align);
+	for (u64 f = ALIGN_UP(from, align), i, s; n <= end && f <= end - n; f = ALIGN_UP(f + i + s, align)) {
+		u8 e;
+		for (i = 0; i < n; i += MIN(n - i, s)) {
+			s = seg(f + i, &e);
+			if ((e & E_CODE) != FRAME_FREE)
 				break;
-			}
-			if ((array_of(c->mix)[g & (FRAMES_PER_2M - 1)] & E_CODE) != FRAME_FREE) {
-				f = ALIGN_UP(g + 1, align);
-				break;
-			}
-			i++;
 		}
-		if (i == n)
+		if (i >= n)
 			return f;
-		if (f == 0)
+		if (ALIGN_UP(f + i + s, align) <= f)
 			break; /* ALIGN_UP wrapped: nothing further */
 	}
 	return NO_RUN;
@@ -459,19 +463,11 @@ static bool alloc_args_ok(u64 n, u64 align, u16 owner)
 /* Zeroes the frames of [f, f + n) not known to be zero: whole uniform chunks at once. */
 static void zero_unclean(u64 f, u64 n)
 {
-	for (u64 end = f + n; f < end;) {
-		const struct chunk *c = &ct[f >> CHUNK_SHIFT];
-		u64 e = MIN(end, chunk_end(f));
-		if (c->code != CODE_MIXED) {
-			if (!c->clean)
-				memset(phys_to_virt(f << PAGE_SHIFT), 0, (e - f) << PAGE_SHIFT);
-		} else {
-			const u8 *a = array_of(c->mix);
-			for (u64 g = f; g < e; g++)
-				if (!(a[g & (FRAMES_PER_2M - 1)] & E_CLEAN))
-					memset(phys_to_virt(g << PAGE_SHIFT), 0, PAGE_SIZE);
-		}
-		f = e;
+	for (u64 end = f + n, s; f < end; f += s) {
+		u8 e;
+		s = MIN(seg(f, &e), end - f);
+		if (!(e & E_CLEAN))
+			memset(phys_to_virt(f << PAGE_SHIFT), 0, s << PAGE_SHIFT);
 	}
 }
 
@@ -482,7 +478,7 @@ static void zero_unclean(u64 f, u64 n)
  */
 static void take_run(u64 f, u64 n, u16 owner)
 {
-	if (arrays_needed(f, n, (u8)owner, false) > spare) {
+	if (arrays_needed(f, n, (u8)owner) > spare) {
 		const struct chunk *c = &ct[f >> CHUNK_SHIFT];
 		/* Before the run in its first chunk, or just after it, in the chunk it ends inside. */
 		grow_pool_at(c->code == FRAME_FREE && !ALIGNED(f, FRAMES_PER_2M) ? ALIGN_DOWN(f, FRAMES_PER_2M) : f + n);
@@ -535,24 +531,15 @@ int frames_alloc_below(u64 n, u64 limit_pa, u16 owner, mfn_t *out)
 	return 0;
 }
 
-u64 frames_largest_free_run(void)
+__attribute__((cold)) u64 frames_largest_free_run(void)
 {
 	u64 best = 0, run = 0;
 
 	spin_lock(&frame_lock);
-	for (u64 c = 0; c < nchunks; c++) {
-		PROBE();
-		if (ct[c].code == FRAME_FREE) {
-			run += FRAMES_PER_2M;
-		} else if (ct[c].code != CODE_MIXED) {
-			run = 0;
-		} else {
-			const u8 *a = array_of(ct[c].mix);
-			for (u64 i = 0; i < FRAMES_PER_2M; i++) {
-				run = (a[i] & E_CODE) == FRAME_FREE ? run + 1 : 0;
-				best = MAX(best, run);
-			}
-		}
+	for (u64 f = 0, s; f < nframes; f += s) {
+		u8 e;
+		s = MIN(seg(f, &e), nframes - f);
+		run = (e & E_CODE) == FRAME_FREE ? run + s : 0;
 		best = MAX(best, run);
 	}
 	spin_unlock(&frame_lock);
@@ -562,22 +549,13 @@ u64 frames_largest_free_run(void)
 /* Any frame of [f, f + n) not owned by owner, or protected? */
 static bool run_differs(u64 f, u64 n, u8 owner)
 {
-	for (u64 end = f + n; f < end;) {
-		const struct chunk *c = &ct[f >> CHUNK_SHIFT];
-		u64 e = MIN(end, chunk_end(f));
-		if (c->code == CODE_MIXED) {
-			const u8 *a = array_of(c->mix);
-			for (u64 g = f; g < e; g++)
-				if ((a[g & (FRAMES_PER_2M - 1)] & E_CODE) != owner)
-					return true;
-		} else if (c->code != owner) {
+	for (u64 g = f, s; g < f + n; g += s) {
+		u8 e;
+		s = seg(g, &e);
+		if ((e & E_CODE) != owner)
 			return true;
-		}
-		if (frames_any_protected(_mfn(f), e - f))
-			return true;
-		f = e;
 	}
-	return false;
+	return frames_any_protected(_mfn(f), n);
 }
 
 static int free_locked(u64 f, u64 n)
@@ -591,7 +569,7 @@ static int free_locked(u64 f, u64 n)
 	/* Invariant 4: a guest's frames are zeroed now, before anybody can have them. */
 	if (guest)
 		zero_unclean(f, n);
-	if (arrays_needed(f, n, FRAME_FREE, guest) > spare) {
+	if (arrays_needed(f, n, guest ? FRAME_FREE | E_CLEAN : FRAME_FREE) > spare) {
 		u64 at = any_free_frame();
 		if (at != NO_RUN) {
 			grow_pool_at(at);
@@ -623,17 +601,44 @@ int frames_free(mfn_t first, u64 n)
 	return r;
 }
 
+/* From f on, to the end of its chunk or `end`: how many frames have f's code (in *code); a mixed chunk under the lock. */
+static __attribute__((noinline)) u64 seg_locked(u64 f, u64 end, u8 *code)
+{
+	u8 e;
+
+	spin_lock(&frame_lock);
+	u64 s = MIN(seg(f, &e), end - f);
+	spin_unlock(&frame_lock);
+	*code = e & E_CODE;
+	return s;
+}
+
 /* Frame f's code, read without the lock where its chunk is uniform. */
-static u8 code_unlocked(u64 f)
+static inline u8 code_unlocked(u64 f)
 {
 	u8 code = __atomic_load_n(&ct[f >> CHUNK_SHIFT].code, __ATOMIC_ACQUIRE);
 
-	if (code != CODE_MIXED)
+	if (likely(code != CODE_MIXED))
 		return code;
-	spin_lock(&frame_lock);
-	code = code_of(f);
-	spin_unlock(&frame_lock);
+	seg_locked(f, f + 1, &code);
 	return code;
+}
+
+bool frames_owned_by(mfn_t first, u64 n, u16 owner)
+{
+	u64 f = mfn_x(first), end = f + n;
+
+	if (end > nframes || end < f)
+		return false;
+	for (u64 s; f < end; f += s) {
+		u8 code = __atomic_load_n(&ct[f >> CHUNK_SHIFT].code, __ATOMIC_ACQUIRE);
+		s = MIN(chunk_end(f), end) - f;
+		if (code == CODE_MIXED)
+			s = seg_locked(f, end, &code);
+		if ((code == CODE_NONRAM ? FRAME_RESERVED : code) != owner)
+			return false;
+	}
+	return true;
 }
 
 bool frame_is_ram(mfn_t mfn)
@@ -703,14 +708,10 @@ void frame_mark_clean(mfn_t mfn)
 	if (f >= nframes)
 		return;
 	spin_lock(&frame_lock);
-	u8 e = entry(f);
-	if (!(e & E_CLEAN)) {
-		/* A hint: where marking would need an array the pool cannot get, the frame is zeroed again at free. */
-		if (arrays_needed(f, 1, e & E_CODE, true) > spare && nfree)
-			grow_pool_at(any_free_frame());
-		if (arrays_needed(f, 1, e & E_CODE, true) <= spare)
-			chunk_write(f, f + 1, e & E_CODE, true);
-	}
+	u8 v = entry(f) | E_CLEAN;
+	/* A hint: where marking would need an array and the pool has no spare, the frame is zeroed again at free. */
+	if (arrays_needed(f, 1, v) <= spare)
+		chunk_write(f, f + 1, v);
 	spin_unlock(&frame_lock);
 }
 
@@ -748,30 +749,27 @@ u64 frames_pool_arrays(void)
 }
 
 /*
- * No lock while fn runs (it may allocate: the direct map's tables): a mixed
- * chunk is read frame by frame through code_unlocked(), since fn's
- * allocations may collapse it and reuse its array.  Whether a frame is RAM
- * never changes.
+ * No lock while fn runs (it may allocate: the direct map's tables, which
+ * changes the table under the walk; whether a frame is RAM never changes).
  */
 int frames_for_each_ram_run(int (*fn)(void *arg, mfn_t first, u64 n), void *arg)
 {
-	u64 s = 0;
+	u64 first = 0;
 	bool in = false;
 
-	for (u64 f = 0; f < nframes;) {
-		u8 code = __atomic_load_n(&ct[f >> CHUNK_SHIFT].code, __ATOMIC_ACQUIRE);
-		/* A uniform chunk at once; a mixed one a frame at a time. */
-		u64 e = code != CODE_MIXED ? MIN(nframes, chunk_end(f)) : f + 1;
-		bool ram = (code != CODE_MIXED ? code : code_unlocked(f)) != CODE_NONRAM;
+	for (u64 f = 0, s = 1; f <= nframes; f += s) {
+		u8 code = CODE_NONRAM;
+		if (f < nframes)
+			s = seg_locked(f, nframes, &code);
+		bool ram = code != CODE_NONRAM;
 		if (ram && !in)
-			s = f;
+			first = f;
 		if (!ram && in) {
-			int r = fn(arg, _mfn(s), f - s);
+			int r = fn(arg, _mfn(first), f - first);
 			if (r)
 				return r;
 		}
 		in = ram;
-		f = e;
 	}
-	return in ? fn(arg, _mfn(s), nframes - s) : 0;
+	return 0;
 }

@@ -69,6 +69,8 @@ int frames_free(mfn_t first, u64 n);
 bool frame_is_ram(mfn_t mfn);
 u16 frame_owner(mfn_t mfn);
 bool frame_is_protected(mfn_t mfn);
+/* Does owner own every frame of [first, first + n)?  Fast for 2 MiB runs (one record a chunk). */
+bool frames_owned_by(mfn_t first, u64 n, u16 owner);
 /* Only mm/gmap.c changes protection, after the direct map has changed. */
 void frame_set_protected(mfn_t mfn, bool protected);
 /* Any protected frame in [first, first + n)?  Fast for 2 MiB-aligned runs. */

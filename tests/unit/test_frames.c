@@ -422,6 +422,19 @@ TEST(frames_guest_runs_of_whole_chunks_stay_uniform)
 	for (u64 i = 0; i < 4 * 512; i += 97)
 		EXPECT_EQ(frame_owner(_mfn(mfn_x(g) + i)), owner);
 	EXPECT_EQ(frame_owner(_mfn(mfn_x(g) + 4 * 512)), FRAME_FREE);
+	EXPECT(frames_owned_by(g, 4 * 512, owner));
+	EXPECT(frames_owned_by(_mfn(mfn_x(g) + 3), 600, owner));
+	EXPECT(!frames_owned_by(g, 4 * 512 + 1, owner));          /* one frame past the run */
+	EXPECT(!frames_owned_by(_mfn(mfn_x(g) - 1), 2, owner));
+	EXPECT(!frames_owned_by(g, 512, frame_owner_guest(4)));
+	mfn_t h;
+	EXPECT_EQ(frames_alloc(3, owner, &h), 0);                  /* splits the next free chunk */
+	EXPECT_EQ(mfn_x(h), mfn_x(g) + 4 * 512);
+	EXPECT(frames_owned_by(g, 4 * 512 + 3, owner));            /* across into a mixed chunk */
+	EXPECT(!frames_owned_by(g, 4 * 512 + 4, owner));
+	EXPECT(frames_owned_by(_mfn(0), 1, FRAME_RESERVED));
+	EXPECT(!frames_owned_by(_mfn(frames_limit() - 1), 2, FRAME_FREE)); /* beyond the table */
+	EXPECT_EQ(frames_free(h, 3), 0);
 	/* protection is per 4 KiB inside a chunk, and changes no owner record */
 	frame_set_protected(_mfn(mfn_x(g) + 513), true);
 	EXPECT(frame_is_protected(_mfn(mfn_x(g) + 513)));
