@@ -332,7 +332,8 @@ static bool placeable(u64 base, u64 len, const struct mm_range *ram, unsigned in
  * two for the table, frame 0's end and the end of RAM; a page of spares on
  * top.
  */
-__attribute__((cold)) int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_range *res, unsigned int nres)
+__attribute__((cold)) int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_range *res,
+				      unsigned int nres)
 {
 	u64 limit = 0;
 
@@ -601,7 +602,7 @@ int frames_free(mfn_t first, u64 n)
 	return r;
 }
 
-/* From f on, to the end of its chunk or `end`: how many frames have f's code (in *code); a mixed chunk under the lock. */
+/* From f on, to its chunk's end or `end`: how many frames have f's code (in *code); a mixed chunk under the lock. */
 static __attribute__((noinline)) u64 seg_locked(u64 f, u64 end, u8 *code)
 {
 	u8 e;

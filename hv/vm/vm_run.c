@@ -120,7 +120,7 @@ static void report_no_memory(unsigned int id, u64 mem_bytes, int r)
 			"%lu MiB (guest memory is one contiguous run); lower guest_mem= below that", id,
 			mem_bytes >> 20, largest);
 	else
-		log_err("guest%u: cannot allocate %lu MiB of guest memory with its EPT tables and dirty log: out of "
+		log_err("guest%u: cannot allocate %lu MiB of guest memory with its EPT tables: out of "
 			"memory (the largest free run of RAM is %lu MiB); lower guest_mem=", id, mem_bytes >> 20,
 			largest);
 }
