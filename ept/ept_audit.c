@@ -26,6 +26,8 @@ static void ept_leaf(struct ept_walk *w, u64 gpa, u64 pa, int level)
 {
 	u64 n = pt_level_size(level) >> PAGE_SHIFT;
 
+	if (frames_owned_by(pa_to_mfn(pa), n, w->owner))
+		return; /* the usual case, a chunk record a 2 MiB leaf: only a leaf that is wrong is looked at frame by frame */
 	for (u64 i = 0; i < n; i++) {
 		mfn_t mfn = _mfn(mfn_x(pa_to_mfn(pa)) + i);
 		u16 owner = frame_owner(mfn);

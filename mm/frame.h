@@ -2,10 +2,13 @@
  * Physical frames: who owns each one, whether it is protected, and an
  * allocator of contiguous runs over the usable RAM of the boot memory map.
  *
- * The frame table has one small entry per 4 KiB frame from 0 to the end of
- * RAM, and lives in RAM itself (the first usable run big enough, taken at
- * init).  Beside it, a count of protected frames per 2 MiB lets the audit skip
- * large mappings that cannot reach a protected frame.
+ * The frame table has one 8-byte record per 2 MiB chunk from 0 to the end of
+ * RAM: the owner of all its frames, or, for the few chunks whose frames
+ * differ, a per-frame array (one byte a frame) from a pool that grows on
+ * demand; one protected bit per 4 KiB frame; and a count of protected frames
+ * per chunk, which lets the audit skip large mappings that cannot reach a
+ * protected frame.  It lives in RAM itself (the first usable run big enough,
+ * taken at init); mm/frame.c says how the pool cannot run dry.
  *
  * Invariant 4: a frame that leaves a guest is zeroed before it can be handed
  * out again.  frames_free() scrubs guest frames; frames_alloc() returns
@@ -66,6 +69,8 @@ int frames_free(mfn_t first, u64 n);
 bool frame_is_ram(mfn_t mfn);
 u16 frame_owner(mfn_t mfn);
 bool frame_is_protected(mfn_t mfn);
+/* Does owner own every frame of [first, first + n)?  Fast for 2 MiB runs (one record a chunk). */
+bool frames_owned_by(mfn_t first, u64 n, u16 owner);
 /* Only mm/gmap.c changes protection, after the direct map has changed. */
 void frame_set_protected(mfn_t mfn, bool protected);
 /* Any protected frame in [first, first + n)?  Fast for 2 MiB-aligned runs. */
@@ -73,8 +78,14 @@ bool frames_any_protected(mfn_t first, u64 n);
 /* The frame has been zeroed since its owner last had it: free() need not zero it again. */
 void frame_mark_clean(mfn_t mfn);
 
-/* Bytes of frame-table entry per frame (what tracking a guest's memory costs). */
-u64 frames_table_bytes_per_frame(void);
+/*
+ * Bytes of frame table per GiB of a guest's memory (its 2 MiB chunks'
+ * records, protected bits and pool-directory share): what tracking it costs.
+ */
+u64 frames_table_bytes_per_gib(void);
+/* Chunks whose frames differ now, and the per-frame arrays the pool holds (in use or spare). */
+u64 frames_mixed_chunks(void);
+u64 frames_pool_arrays(void);
 
 /* One past the last RAM frame. */
 u64 frames_limit(void);
@@ -83,7 +94,10 @@ u64 frames_free_count(void);
 int frames_for_each_ram_run(int (*fn)(void *arg, mfn_t first, u64 n), void *arg);
 
 #ifdef KEYHOLE_HOSTED
-/* Frame-table entries the allocator's scans have read (tests bound a scan's work with it). */
+/*
+ * Frame-table entries the allocator's scans have read (tests bound a scan's
+ * work with it): a uniform chunk's record is one read for all its frames.
+ */
 extern u64 frames_probes;
 #endif
 

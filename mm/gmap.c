@@ -35,6 +35,15 @@ static struct mem_slot *find_slot(const struct guest_mem *m, gfn_t gfn)
 	return NULL;
 }
 
+/* Where slot page i's dirty bit goes: its bit in the log, or before the slot has one, `written`. */
+static u64 *dirty_word(struct mem_slot *s, u64 i, u64 *bit)
+{
+	u64 *log = __atomic_load_n(&s->dirty, __ATOMIC_ACQUIRE);
+
+	*bit = log ? 1ULL << (i % 64) : 1;
+	return log ? &log[i / 64] : &s->written;
+}
+
 int guest_mem_lookup(const struct guest_mem *m, gfn_t gfn, mfn_t *mfn)
 {
 	const struct mem_slot *s = find_slot(m, gfn);
@@ -138,11 +147,9 @@ int guest_mem_add(struct guest_mem *m, gfn_t gfn, u64 npages, const struct mem_s
 		r = frames_alloc(npages, m->owner, &s->mfn);
 	if (r)
 		return r;
-	s->dirty_frames = ALIGN_UP(ALIGN_UP(npages, 64) / 8, PAGE_SIZE) >> PAGE_SHIFT;
-	r = frames_alloc(s->dirty_frames, FRAME_HV, &s->dirty_mfn);
-	if (r)
-		goto free_mem;
-	s->dirty = phys_to_virt(mfn_to_pa(s->dirty_mfn));
+	s->dirty = NULL; /* the dirty log comes with the first ask: dirty_log_start() */
+	s->dirty_frames = 0;
+	s->written = 0;
 	s->gfn = gfn;
 	s->npages = npages;
 
@@ -155,10 +162,6 @@ int guest_mem_add(struct guest_mem *m, gfn_t gfn, u64 npages, const struct mem_s
 	if (slot)
 		*slot = s;
 	return 0;
-
-free_mem:
-	frames_free(s->mfn, npages);
-	return r;
 }
 
 /* Zeroes a protected frame through the scrub slot, so its contents never reappear in the direct map. */
@@ -182,7 +185,7 @@ static void release_slot(struct guest_mem *m, struct mem_slot *s)
 			scrub_protected(f);
 	}
 	set_protection(s, 0, s->npages, false);
-	if (frames_free(s->mfn, s->npages) || frames_free(s->dirty_mfn, s->dirty_frames))
+	if (frames_free(s->mfn, s->npages) || (s->dirty && frames_free(s->dirty_mfn, s->dirty_frames)))
 		panic("gmap: VM %u's frames were not its own", m->id);
 }
 
@@ -364,11 +367,10 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 		}
 		protected = frame_is_protected(mfn);
 		if (cache) {
-			const struct mem_slot *s = find_slot(m, gfn);
-			u64 i = gfn_x(gfn) - gfn_x(s->gfn);
+			struct mem_slot *s = find_slot(m, gfn);
+			u64 bit, *word = dirty_word(s, gfn_x(gfn) - gfn_x(s->gfn), &bit);
 			*cache = (struct gfn_cache){ gfn, mfn, m->generation, true, protected,
-						     protected ? NULL : phys_to_virt(mfn_to_pa(mfn)), &s->dirty[i / 64],
-						     1ULL << (i % 64) };
+						     protected ? NULL : phys_to_virt(mfn_to_pa(mfn)), word, bit };
 		}
 	}
 	if (protected) {
@@ -392,9 +394,9 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 static void mark_dirty(struct guest_mem *m, gfn_t gfn)
 {
 	struct mem_slot *s = find_slot(m, gfn);
-	u64 i = gfn_x(gfn) - gfn_x(s->gfn);
+	u64 bit, *word = dirty_word(s, gfn_x(gfn) - gfn_x(s->gfn), &bit);
 
-	__atomic_fetch_or(&s->dirty[i / 64], 1ULL << (i % 64), __ATOMIC_RELAXED);
+	__atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
 }
 
 void gmap_unmap_out_of_order(gfn_t gfn)
@@ -425,16 +427,76 @@ void gmap_unmap(struct guest_mem *m, struct gmap *map, struct gfn_cache *cache, 
 	map->hva = NULL;
 }
 
-bool gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn)
+/*
+ * A slot's dirty log, at the guest's first ask (gmap.h).  Its frames are
+ * taken before the lock (a long allocation need not hold the VM's mappers
+ * off); a second CPU asking at once installs first and this one gives its
+ * frames back.  Installed with what `written` says, cleared in the same
+ * step; the generation bump makes every cache refill with the log's word.  A
+ * mapping whose cache was filled before may still be live and log into
+ * `written` after: the next ask sees that (gmap_dirty_test_and_clear()), so
+ * no write goes unreported.
+ */
+static int dirty_log_start(struct guest_mem *m, struct mem_slot *s)
+{
+	u64 frames = ALIGN_UP(ALIGN_UP(s->npages, 64) / 8, PAGE_SIZE) >> PAGE_SHIFT;
+	mfn_t mfn;
+	int r = frames_alloc(frames, FRAME_HV, &mfn);
+
+	if (r) {
+		log_warn("gmap: VM %u: no memory for a dirty log of %lu pages (%d)", m->id, s->npages, r);
+		return r;
+	}
+	spin_lock(&m->lock);
+	bool mine = !s->dirty;
+	if (mine) {
+		u64 *log = phys_to_virt(mfn_to_pa(mfn));
+		if (__atomic_exchange_n(&s->written, 0, __ATOMIC_RELAXED))
+			memset(log, 0xff, frames * PAGE_SIZE);
+		s->dirty_mfn = mfn;
+		s->dirty_frames = frames;
+		__atomic_store_n(&s->dirty, log, __ATOMIC_RELEASE); /* mark_dirty() reads it without the lock */
+		__atomic_store_n(&m->generation, m->generation + 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&m->lock);
+	if (!mine)
+		frames_free(mfn, frames);
+	return 0;
+}
+
+int gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn)
 {
 	struct mem_slot *s = find_slot(m, gfn);
 
 	if (!s)
-		return false;
+		return 0;
+	/* The first ask starts the log of every slot (slots change only at creation and teardown). */
+	if (!__atomic_load_n(&s->dirty, __ATOMIC_ACQUIRE)) {
+		for (unsigned int k = 0; k < m->nslots; k++) {
+			if (__atomic_load_n(&m->slot[k].dirty, __ATOMIC_ACQUIRE))
+				continue;
+			int r = dirty_log_start(m, &m->slot[k]);
+			if (r)
+				return r;
+		}
+	}
 	u64 i = gfn_x(gfn) - gfn_x(s->gfn);
 	u64 bit = 1ULL << (i % 64);
+	/* A write that found no log word after the log came (a stale cache): which page is unknown, so all are. */
+	if (unlikely(__atomic_exchange_n(&s->written, 0, __ATOMIC_RELAXED)))
+		for (u64 w = 0; w < ALIGN_UP(s->npages, 64) / 64; w++)
+			__atomic_store_n(&s->dirty[w], ~0ULL, __ATOMIC_RELAXED);
 	/* Atomic: gmap_unmap() on another CPU sets bits of the same word, without the lock. */
-	return __atomic_fetch_and(&s->dirty[i / 64], ~bit, __ATOMIC_RELAXED) & bit;
+	return (__atomic_fetch_and(&s->dirty[i / 64], ~bit, __ATOMIC_RELAXED) & bit) != 0;
+}
+
+u64 guest_mem_dirty_log_bytes(const struct guest_mem *m)
+{
+	u64 n = 0;
+
+	for (unsigned int i = 0; i < m->nslots; i++)
+		n += m->slot[i].dirty_frames * PAGE_SIZE;
+	return n;
 }
 
 bool guest_mem_range_ok(const struct guest_mem *m, u64 gpa, u64 len)

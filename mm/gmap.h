@@ -59,9 +59,10 @@ struct mem_slot {
 	gfn_t gfn;
 	u64 npages;
 	mfn_t mfn;       /* host frames: mfn .. mfn + npages - 1 */
-	u64 *dirty;      /* one bit per page */
+	u64 *dirty;      /* one bit per page; NULL until the guest first asks (gmap_dirty_test_and_clear) */
 	mfn_t dirty_mfn;
 	u64 dirty_frames;
+	u64 written;     /* bit 0: a page was written with no log to take its bit (before, or through a stale cache) */
 };
 
 struct guest_mem {
@@ -209,7 +210,18 @@ static inline int gmap_for_each_piece(struct guest_mem *m, u64 gpa, u64 len, boo
 int copy_from_guest(struct guest_mem *m, void *dst, u64 gpa, u64 len);
 int copy_to_guest(struct guest_mem *m, u64 gpa, const void *src, u64 len);
 
-/* Was gfn written through gmap since the last call?  Clears the bit. */
-bool gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn);
+/*
+ * Was gfn written through gmap since the last call?  Clears the bit: 1 or 0,
+ * 0 outside guest memory, -ENOMEM when the log cannot be had.  The log (a
+ * bit per page) is allocated at the guest's first ask, for all its slots: a
+ * guest that never asks pays nothing for it.  Until then a write only notes
+ * that some page of its slot was written, so each page of such a slot reads
+ * dirty at its first ask after the log started (which pages was not
+ * recorded), and the pages of an unwritten slot read clean; from then on the
+ * log is exact.  A guest that wants an exact log asks once first.
+ */
+int gmap_dirty_test_and_clear(struct guest_mem *m, gfn_t gfn);
+/* Bytes of dirty log the guest's slots hold (0 for a guest that never asked). */
+u64 guest_mem_dirty_log_bytes(const struct guest_mem *m);
 
 #endif

@@ -86,14 +86,17 @@ void vm_report_costs(bool on)
 /*
  * What a guest's memory costs keyhole per GiB (make bench reads this line):
  * the EPT tables that grow with it (a guest's root and PDPT are a fixed 8 KiB
- * more), its frame-table entries and its dirty log.
+ * more), the frame table's records of its 2 MiB chunks (per machine, but
+ * per GiB of the guest's memory what frames_table_bytes_per_gib() counts),
+ * and the dirty log it holds (allocated at its first DIAG_DIRTY: 0 for a
+ * guest that never asked).
  */
 static void report_memory_cost(const struct vm *v, u64 mem_bytes)
 {
 	u64 gib = ALIGN_UP(mem_bytes, SZ_1G) / SZ_1G;
 	u64 ept = ((u64)v->ept.pt.tables - 2) * PAGE_SIZE / gib;
-	u64 table = (SZ_1G / PAGE_SIZE) * frames_table_bytes_per_frame();
-	u64 dirty = SZ_1G / PAGE_SIZE / 8;
+	u64 table = frames_table_bytes_per_gib();
+	u64 dirty = guest_mem_dirty_log_bytes(&v->mem) / gib;
 
 	if (console_log_level() >= LOG_DEBUG || bench_lines)
 		console_printf_always(LOG_TAG_HV,
@@ -117,7 +120,7 @@ static void report_no_memory(unsigned int id, u64 mem_bytes, int r)
 			"%lu MiB (guest memory is one contiguous run); lower guest_mem= below that", id,
 			mem_bytes >> 20, largest);
 	else
-		log_err("guest%u: cannot allocate %lu MiB of guest memory with its EPT tables and dirty log: out of "
+		log_err("guest%u: cannot allocate %lu MiB of guest memory with its EPT tables: out of "
 			"memory (the largest free run of RAM is %lu MiB); lower guest_mem=", id, mem_bytes >> 20,
 			largest);
 }

@@ -155,6 +155,80 @@ TEST(gmap_dirty_log_only_when_asked)
 	EXPECT(!gmap_dirty_test_and_clear(&vm.mem, _gfn(5000)));    /* outside: just false */
 }
 
+static u64 hv_frames(void)
+{
+	u64 n = 0;
+
+	for (u64 f = 0; f < frames_limit(); f++)
+		n += frame_owner(_mfn(f)) == FRAME_HV;
+	return n;
+}
+
+/* Issue #15: the dirty log is taken at the guest's first ask, for all its slots; before, nothing is. */
+TEST(gmap_dirty_log_is_allocated_at_the_first_ask)
+{
+	struct vm vm;
+	struct gmap map;
+
+	sim_boot_standard();
+	EXPECT_EQ(vm_mem_init(&vm, 1, 2), 0);
+	u64 before = hv_frames();
+	EXPECT_EQ(guest_mem_add(&vm.mem, _gfn(0), 1024, NULL), 0);
+	EXPECT_EQ(guest_mem_add(&vm.mem, _gfn(0x10000), 16, NULL), 0);
+	EXPECT_EQ(hv_frames(), before);                     /* no dirty log with the memory */
+	EXPECT_EQ(guest_mem_dirty_log_bytes(&vm.mem), 0);
+	EXPECT_EQ(copy_to_guest(&vm.mem, 5 * PAGE_SIZE, "x", 1), 0); /* a write before any ask */
+	EXPECT_EQ(hv_frames(), before);
+
+	/* the first ask, about the second slot: both slots get their log */
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(0x10003)), 0); /* that slot was never written */
+	EXPECT_EQ(guest_mem_dirty_log_bytes(&vm.mem), 2 * PAGE_SIZE);
+	EXPECT_EQ(hv_frames(), before + 2);
+	/* the first slot was written before the log: which page is unknown, so each reads dirty once */
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(5)), 1);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(700)), 1);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(700)), 0);
+	/* from then on exact */
+	EXPECT_EQ(gmap_map(&vm.mem, _gfn(0x1000f), &map, NULL, false), 0);
+	gmap_unmap(&vm.mem, &map, NULL, true, false);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(0x1000f)), 1);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(0x1000e)), 0);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(0x1000f)), 0);
+	EXPECT_EQ(guest_mem_dirty_log_bytes(&vm.mem), 2 * PAGE_SIZE); /* asking again allocates nothing */
+	guest_mem_destroy(&vm.mem);
+	EXPECT_EQ(hv_frames(), before);                     /* and teardown gives it back */
+}
+
+/* A cache filled before the log existed points at the slot's `written` note: a write through it is still reported. */
+TEST(gmap_dirty_write_through_a_cache_from_before_the_log)
+{
+	struct vm vm;
+	struct gfn_cache c = { 0 };
+	struct gmap map;
+	void *hva = NULL;
+
+	make_vm(&vm);
+	EXPECT_EQ(gmap_map(&vm.mem, _gfn(40), &map, &c, false), 0); /* fills the cache, no log yet */
+	gmap_unmap(&vm.mem, &map, &c, false, false);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(41)), 0); /* the log starts: nothing written yet */
+	/* a mapping that started on the old generation, as a vCPU racing the first ask would hold it */
+	EXPECT(c.valid);
+	c.generation = vm.mem.generation;
+	EXPECT(gmap_map_fast(&vm.mem, _gfn(40), &c, 0, &hva));
+	gmap_unmap_fast(&vm.mem, &c, 0, hva);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(40)), 1);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(40)), 0);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(41)), 1); /* which page it was is unknown: all read dirty */
+	/* a cache filled now logs into the log itself */
+	c.valid = false;
+	EXPECT_EQ(gmap_map(&vm.mem, _gfn(40), &map, &c, false), 0);
+	gmap_unmap(&vm.mem, &map, &c, false, false);
+	EXPECT(gmap_map_fast(&vm.mem, _gfn(40), &c, 0, &hva));
+	gmap_unmap_fast(&vm.mem, &c, 0, hva);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(41)), 0);
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(40)), 1);
+}
+
 TEST(gmap_cache_is_refilled_after_generation_bump)
 {
 	struct vm vm;
@@ -286,6 +360,7 @@ TEST(gmap_copy_across_pages_and_protection)
 	for (unsigned int i = 0; i < sizeof(buf); i++)
 		buf[i] = (u8)(i * 7 + 3);
 	u64 gpa = 20 * PAGE_SIZE + 100;
+	EXPECT_EQ(gmap_dirty_test_and_clear(&vm.mem, _gfn(20)), 0); /* the first ask starts the dirty log */
 	EXPECT_EQ(copy_to_guest(&vm.mem, gpa, buf, sizeof(buf) - 200), 0);
 	/* independent check through the bus, page by page */
 	int bad = 0;
