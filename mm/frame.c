@@ -18,6 +18,7 @@
 #include <keyhole/panic.h>
 #include <keyhole/spinlock.h>
 #include "lib/string.h"
+#include "mm/audit.h"
 #include "mm/frame.h"
 #include "mm/dmap.h"
 
@@ -127,6 +128,7 @@ int frames_init(const struct mm_range *ram, unsigned int nram, const struct mm_r
 		if (ft[i].owner == FRAME_FREE)
 			nfree++;
 	cursor = 0;
+	audit_note_free(); /* a new table: any owner may have changed */
 	return 0;
 }
 
@@ -263,6 +265,7 @@ static int free_locked(u64 f, u64 n)
 		}
 		ft[i].owner = FRAME_FREE;
 	}
+	audit_note_free();
 	nfree += n;
 	/* Next-fit restarts at the lowest freed frame: memory is reused before new memory is touched. */
 	cursor = MIN(cursor, f);
@@ -308,6 +311,7 @@ void frame_set_protected(mfn_t mfn, bool protected)
 	if (protected) {
 		ft[f].flags |= F_PROTECTED;
 		__atomic_add_fetch(&prot_per_2m[f / FRAMES_PER_2M], 1, __ATOMIC_RELAXED);
+		audit_note_protect();
 	} else {
 		ft[f].flags &= ~F_PROTECTED;
 		__atomic_sub_fetch(&prot_per_2m[f / FRAMES_PER_2M], 1, __ATOMIC_RELAXED);

@@ -50,7 +50,19 @@ struct pt {
 	u16 owner;          /* frame owner of the table frames */
 	u32 tables;         /* table frames in use, the root included */
 	u64 ctx;            /* format-specific (EPTP for EPT) */
+	/*
+	 * The change counter the incremental audit goes by (mm/audit.h): bumped
+	 * (pt_note_change()) at every write of an entry of these tables, by this
+	 * file and by whoever writes one directly (mm/hostmm.c).  Atomic: the
+	 * audit reads it without the writers' lock.
+	 */
+	u64 gen;
+	u64 audited; /* the audit's: the sum of the counters of its last clean pass (mm/audit.c) */
 };
+
+/* Every write of an entry of pt's tables, outside this walker too, is followed by one. */
+static inline void pt_note_change(struct pt *pt) { __atomic_add_fetch(&pt->gen, 1, __ATOMIC_RELEASE); }
+static inline u64 pt_gen(const struct pt *pt) { return __atomic_load_n(&pt->gen, __ATOMIC_ACQUIRE); }
 
 /* Allocates the root.  -ENOMEM. */
 int pt_init(struct pt *pt, const struct pt_format *fmt, int max_leaf_level, u16 owner);

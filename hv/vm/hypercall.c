@@ -192,7 +192,10 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 			return -EINVAL;
 		return gmap_dirty_test_and_clear(&vm->mem, _gfn(a0));
 	case KH_HC_DIAG_AUDIT:
-		return audit_host(NULL) + audit_ept(&vm->ept, vm->mem.owner, NULL);
+		/* What a VM entry with audit=entry checks: what changed since the last clean pass, or everything. */
+		if (a0)
+			return audit_host(NULL) + audit_ept(&vm->ept, vm->mem.owner, NULL);
+		return audit_host_changed(NULL) + audit_ept_changed(&vm->ept, vm->mem.owner, NULL);
 	case KH_HC_DIAG_READ: {
 		if (a1 > PAGE_SIZE || !diag_range_ok(vm, a0, a1))
 			return -EINVAL;
