@@ -66,8 +66,12 @@ static void walk_ept(struct ept_walk *w, u64 table_pa, int level, u64 base)
 	w->entries += PT_ENTRIES;
 	for (unsigned int i = 0; i < PT_ENTRIES; i++) {
 		u64 e = t[i];
-		if (!(e & EPT_RWX))
+		if (!(e & EPT_RWX)) {
+			/* Empty entries are skipped eight at a time where they come in aligned groups. */
+			if (!(i & 7) && !((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]) & EPT_RWX))
+				i += 7;
 			continue;
+		}
 		u64 gpa = base + (u64)i * size;
 		u64 pa = pt_entry_pa(e);
 		if (level == 1 || (e & EPT_LARGE)) {
@@ -94,14 +98,15 @@ static unsigned int audit(const struct ept *ept, u16 owner, bool leaves, struct 
 }
 
 /*
- * An EPT's mark (mm/audit.h): its generation plus the frame counters, as
- * they were when its last clean full pass began.  Two vCPUs of a VM may
- * audit it at once: each writes the sum it read before its walk, and either
- * is the state of a clean pass.
+ * An EPT's mark (mm/audit.h): its generation plus the count of frees, as
+ * they were when its last clean full pass began.  Protecting a frame does
+ * not count here: an EPT's audit looks at owners alone.  Two vCPUs of a VM
+ * may audit it at once: each writes the sum it read before its walk, and
+ * either is the state of a clean pass.
  */
 static u64 ept_mark(const struct ept *ept)
 {
-	return pt_gen(&ept->pt) + audit_frames_gen();
+	return pt_gen(&ept->pt) + __atomic_load_n(&audit_frees_gen, __ATOMIC_ACQUIRE);
 }
 
 unsigned int audit_ept(struct ept *ept, u16 owner, struct audit_report *rep)
