@@ -115,7 +115,7 @@ unsigned int audit_ept(struct ept *ept, u16 owner, struct audit_report *rep)
 	unsigned int n = audit(ept, owner, true, rep);
 
 	if (n == 0)
-		__atomic_store_n(&ept->pt.audited, mark, __ATOMIC_RELAXED);
+		__atomic_store_n(&ept->pt.audited[0], mark, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -123,7 +123,7 @@ unsigned int audit_ept_changed(struct ept *ept, u16 owner, struct audit_report *
 {
 	struct audit_report local;
 
-	if (__atomic_load_n(&ept->pt.audited, __ATOMIC_RELAXED) == ept_mark(ept)) {
+	if (__atomic_load_n(&ept->pt.audited[0], __ATOMIC_RELAXED) == ept_mark(ept)) {
 		audit_report_start(rep, &local);
 		return 0;
 	}

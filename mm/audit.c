@@ -22,6 +22,8 @@ struct walk {
 	unsigned int cpu;
 	u64 root_pa;
 	u64 entries;                 /* table entries looked at */
+	bool ranged;                 /* only the entries for [lo, hi] (inclusive, canonical addresses) */
+	u64 lo, hi;
 	u64 run_va, run_pa, run_n;  /* the run of leaves gathered so far (host_leaf()) */
 	int run_level;
 };
@@ -141,6 +143,20 @@ static void walk_host_entries(struct walk *w, u64 table_pa, int level, u64 base,
 	const u64 *t = pt_table(table_pa);
 	u64 size = pt_level_size(level);
 
+	if (w->ranged) {
+		/*
+		 * The walk from the root to [lo, hi]: the root by index (canonical
+		 * addresses index it in order), a table below it by its offset from
+		 * base; only its first table can start below lo, its last end past hi.
+		 */
+		unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
+		u64 first = level == PT_LEVELS ? pt_index(w->lo, level) : w->lo > base ? (w->lo - base) >> shift : 0;
+		u64 last = level == PT_LEVELS ? pt_index(w->hi, level) : MIN((w->hi - base) >> shift, PT_ENTRIES - 1);
+		from = MAX(from, (unsigned int)first);
+		to = MIN(to, (unsigned int)last + 1);
+	}
+	if (from >= to)
+		return;
 	w->entries += to - from;
 	for (unsigned int i = from; i < to; i++) {
 		/* One load: another CPU's fixmap entries change under the walk (fixmap.c). */
@@ -221,24 +237,24 @@ static u64 fixmap_pt_of(u64 root_pa)
 }
 
 /*
- * One CPU's part: the comparison of its root with the template and the
- * walk of its fixmap tables; with `slots_only`, only its fixmap slots' PTEs
- * (what changes there without a generation, fixmap.c).
+ * One CPU's part: the comparison of its root with the template (when
+ * `compare`), the walk of its fixmap tables (when `tables`), and else only
+ * its fixmap slots' PTEs, what changes there without a count (fixmap.c).
  */
-static void walk_cpu(struct walk *w, const u64 *tmpl, bool slots_only)
+static void walk_cpu(struct walk *w, const u64 *tmpl, bool compare, bool tables)
 {
 	unsigned int fix_index = pt_index(arch_fixmap_base(), PT_LEVELS);
 	u64 fix_pt;
 
 	if (!audit_table_frame(w->rep, w->cpu, w->root_pa, w->root_pa, PT_LEVELS, 0))
 		return;
-	if (slots_only && (fix_pt = fixmap_pt_of(w->root_pa)) != 0) {
-		/* The window is 2 MiB-aligned (hostmm_init()): its slots are the page's first FIX_NR entries. */
-		walk_host_entries(w, fix_pt, 1, arch_fixmap_base(), 0, FIX_NR);
-	} else if (!tmpl || root_drifted(pt_table(w->root_pa), tmpl, fix_index)) {
+	if (!tmpl || (compare && root_drifted(pt_table(w->root_pa), tmpl, fix_index))) {
 		if (tmpl)
 			w->rep->drifted_roots++; /* (without a template to compare with, no drift is counted) */
 		walk_host(w, w->root_pa, PT_LEVELS, 0);
+	} else if (!tables && (fix_pt = fixmap_pt_of(w->root_pa)) != 0) {
+		/* The window is 2 MiB-aligned (hostmm_init()): its slots are the page's first FIX_NR entries. */
+		walk_host_entries(w, fix_pt, 1, arch_fixmap_base(), 0, FIX_NR);
 	} else {
 		walk_host_entries(w, w->root_pa, PT_LEVELS, 0, fix_index, fix_index + 1);
 	}
@@ -248,19 +264,25 @@ static void walk_cpu(struct walk *w, const u64 *tmpl, bool slots_only)
 /*
  * The incremental audit.  A part of the host tables is walked again only
  * when something it depends on changed since its last clean pass: each part
- * keeps, as its mark (struct pt's `audited`), the sum of the counters it
- * depends on as they were when that pass began.  Counters only grow, so the
+ * keeps, as its marks (struct pt's `audited`), sums of the counters it
+ * depends on as they were when that pass began.  Counters only grow, so a
  * sum is unchanged exactly when every one of them is.
  *
- *   the template's part      its tables' generation + the frame counters
- *   a CPU's part             that + its own root's generation
+ *   the template's tables    their gen + the frame counters; when only the
+ *                            gen moved, only the range written since
+ *                            (pt.h's dirty range) is walked: a write cannot
+ *                            change what a clean entry outside it reaches,
+ *                            and the frames it reaches did not change
+ *   a CPU's root             compared with the template's when the
+ *                            template's root_gen or its own gen moved
+ *   a CPU's fixmap tables    walked when its gen or the frame counters moved
  *
- * A CPU's fixmap slots change at every protected access without a
- * generation: they are walked at every pass, full or not.  A part is marked
- * only when its walk found nothing; the mark is what the counters were when
- * the walk began, so a change made during the walk is walked next time.
- * The marks are written under the direct-map lock, like every write of the
- * shared tables.
+ * A CPU's fixmap slots change at every protected access without a count:
+ * they are walked at every pass, full or not.  A part is marked only when
+ * its walk found nothing; the mark is what the counters were when the walk
+ * began, so a change made during the walk is walked next time.  Marks and
+ * the dirty range are read and written under the direct-map lock, which
+ * every writer of the shared tables holds.
  */
 static unsigned int host_pass(struct audit_report *rep, bool full)
 {
@@ -275,7 +297,7 @@ static unsigned int host_pass(struct audit_report *rep, bool full)
 	 * what is seen there.
 	 */
 	hostmm_lock_tables();
-	u64 tmpl_mark = pt_gen(shared) + audit_frames_gen();
+	u64 frames = audit_frames_gen(), tmpl_mark = pt_gen(shared) + frames;
 	struct walk tw = { .rep = rep, .cpu = AUDIT_EVERY_CPU, .root_pa = shared->root_pa };
 	/*
 	 * The template is never walked by a CPU, but every root was copied from
@@ -285,22 +307,33 @@ static unsigned int host_pass(struct audit_report *rep, bool full)
 	 * A root that drifted from the template is walked whole.  (With four
 	 * CPUs this is a quarter of walking every root whole.)
 	 */
-	if (full || shared->audited != tmpl_mark) {
+	if (full || shared->audited[0] != tmpl_mark) {
 		unsigned int before = rep->findings;
-		if (walk_template(&tw, &tmpl) && rep->findings == before)
-			shared->audited = tmpl_mark;
+		if (!full && shared->audited[0] && shared->audited[1] == frames && shared->dirty_lo <= shared->dirty_hi) {
+			tw.ranged = true;
+			tw.lo = shared->dirty_lo;
+			tw.hi = shared->dirty_hi;
+		}
+		if (walk_template(&tw, &tmpl) && rep->findings == before) {
+			shared->audited[0] = tmpl_mark;
+			shared->audited[1] = frames;
+			shared->dirty_lo = ~0ULL; /* empty */
+			shared->dirty_hi = 0;
+		}
 	} else {
 		tmpl = pt_table(shared->root_pa);
 	}
 	for (unsigned int cpu = 0; cpu < hostmm_ncpus(); cpu++) {
 		struct pt *pt = hostmm_cpu_pt(cpu);
-		u64 mark = tmpl_mark + pt_gen(pt);
+		u64 root_mark = shared->root_gen + pt_gen(pt), tables_mark = pt_gen(pt) + frames;
 		struct walk w = { .rep = rep, .cpu = cpu, .root_pa = pt->root_pa };
 		unsigned int before = rep->findings + rep->drifted_roots;
 
-		walk_cpu(&w, tmpl, !full && pt->audited == mark);
-		if (tmpl && rep->findings + rep->drifted_roots == before)
-			pt->audited = mark;
+		walk_cpu(&w, tmpl, full || pt->audited[0] != root_mark, full || pt->audited[1] != tables_mark);
+		if (tmpl && rep->findings + rep->drifted_roots == before) {
+			pt->audited[0] = root_mark;
+			pt->audited[1] = tables_mark;
+		}
 		tw.entries += w.entries;
 	}
 	rep->entries = tw.entries;

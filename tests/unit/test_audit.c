@@ -368,6 +368,50 @@ TEST(audit_changed_walks_only_the_fixmap_slots_when_nothing_changed)
 	EXPECT_EQ(rep.entries, (u64)hostmm_ncpus() * FIX_NR);
 	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
 	EXPECT_EQ(rep.entries, 0);
+	/*
+	 * A share writes one direct-map entry (its table exists after the first):
+	 * the walk from the root to it, one entry a level, and the slots.
+	 */
+	EXPECT_EQ(guest_mem_share(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(guest_mem_unshare(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_share(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(rep.entries, (u64)hostmm_ncpus() * FIX_NR + PT_LEVELS);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+	/* An unshare protects a frame too: any entry could reach it, the template's tables are walked whole. */
+	EXPECT_EQ(guest_mem_unshare(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT(rep.entries > 1000);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+}
+
+/*
+ * Two leaks far apart, in the lower half (beyond the direct map's RAM, in
+ * its root entry) and the upper (beside the image): the range written
+ * since the last clean pass spans both, and stays until a pass is clean.
+ */
+TEST(audit_changed_walks_the_whole_range_written)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t m, n;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(20), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(21), &n), 0);
+	EXPECT_EQ(pt_map(hostmm_shared_pt(), 0xffffffff90000000ULL, mfn_to_pa(m), PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(pt_map(hostmm_shared_pt(), SIM_DMAP_BASE + 0x4000000000ULL, mfn_to_pa(n), PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 2);
+	EXPECT_EQ(rep.first[0].va, SIM_DMAP_BASE + 0x4000000000ULL);
+	EXPECT_EQ(rep.first[1].va, 0xffffffff90000000ULL);
+	EXPECT_EQ(pt_unmap(hostmm_shared_pt(), SIM_DMAP_BASE + 0x4000000000ULL, PAGE_SIZE), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 1);
+	EXPECT_EQ(pt_unmap(hostmm_shared_pt(), 0xffffffff90000000ULL, PAGE_SIZE), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
 }
 
 TEST(audit_changed_sees_a_leak_mapped_through_pt_map)
