@@ -141,7 +141,11 @@ static s64 plant_leak(struct vm *vm, gfn_t gfn)
 		return -EINVAL;
 	log_warn("guest%u: TEST_PLANT_LEAK: mapping frame %#lx at %#llx on purpose", vm->id, mfn_x(m),
 		 TEST_LEAK_VA);
-	return pt_map(hostmm_shared_pt(), TEST_LEAK_VA, mfn_to_pa(m), PAGE_SIZE, PT_R);
+	/* Under the direct-map lock, like every writer of the shared tables: the audit's range of them is read under it. */
+	hostmm_lock_tables();
+	int r = pt_map(hostmm_shared_pt(), TEST_LEAK_VA, mfn_to_pa(m), PAGE_SIZE, PT_R);
+	hostmm_unlock_tables();
+	return r;
 }
 
 static s64 call(struct vm *vm, struct vcpu_regs *regs)
