@@ -151,9 +151,9 @@ static int split_leaf(struct pt *pt, u64 va, int level)
 		child[i] = pt->fmt->make_leaf(base + (u64)i * pt_level_size(level - 1), prot, level - 1);
 	/* Same translation either way; the flush drops the large TLB entry. */
 	*slot = pt->fmt->make_table(table_pa);
-	pt_note_write(pt, ALIGN_DOWN(va, pt_level_size(level)), ALIGN_DOWN(va, pt_level_size(level)) + pt_level_size(level) - 1,
-		      level);
-	pt->fmt->flush(pt, ALIGN_DOWN(va, pt_level_size(level)), level);
+	u64 start = ALIGN_DOWN(va, pt_level_size(level));
+	pt_note_write(pt, start, start + pt_level_size(level) - 1, level);
+	pt->fmt->flush(pt, start, level);
 	return 0;
 }
 
