@@ -30,7 +30,9 @@ struct audit_report;
  * Invariant 3: the number of frames mapped here that `owner` does not own,
  * plus the table frames keyhole does not own (0: clean); rep may be NULL.
  */
-unsigned int audit_ept(const struct ept *ept, u16 owner, struct audit_report *rep);
+unsigned int audit_ept(struct ept *ept, u16 owner, struct audit_report *rep);
+/* The same, or nothing when neither the EPT nor a frame counter changed since its last clean pass (mm/audit.h). */
+unsigned int audit_ept_changed(struct ept *ept, u16 owner, struct audit_report *rep);
 /* The table frames alone (cheap enough for every VM entry: no leaf is looked at). */
 unsigned int audit_ept_tables(const struct ept *ept, struct audit_report *rep);
 

@@ -17,6 +17,36 @@
  *
  * Test builds run it at every VM entry; the unit tests run it after every
  * step of their random sequences.
+ *
+ * Full and incremental passes.  audit_host(), audit_ept() walk everything.
+ * audit_host_changed(), audit_ept_changed() (what a VM entry with
+ * audit=entry runs, and DIAG_AUDIT) walk again only the parts that changed
+ * since their last clean pass: the template's tables (the direct map and the
+ * image), each CPU's root, each EPT; what a part depends on is counted by
+ *
+ *   struct pt's gen       every write of an entry of those tables (mm/pt.c's
+ *                         writes, and hostmm.c's own: pt_note_change())
+ *   audit_frees_gen       a frame freed (its owner changed to FRAME_FREE)
+ *   audit_protects_gen    a frame protected
+ *
+ * and nothing else can make a clean part unclean: an allocation changes
+ * only free frames, and a free frame in a clean part is at most a host leaf
+ * (a free frame as a table, or as an EPT leaf, is a finding), which matters
+ * only once the frame is protected, and that counts; an unprotect only
+ * takes findings away.  Each CPU's
+ * fixmap slots, which change at every protected access without a count,
+ * are walked at every pass.
+ *
+ * What the incremental pass trusts: that every write of a table entry goes
+ * through mm/pt.c or is followed by pt_note_change(), and that nothing
+ * writes into a table frame through another mapping (a stray write of a
+ * keyhole bug).  Neither a table written behind the counters' back nor a
+ * stray write is found by it; the full pass finds both, and runs at every
+ * vCPU's first entry, every AUDIT_FULL_EVERY-th entry check (hv/vm/run.c),
+ * after every step of the unit tests' random sequences, and on DIAG_AUDIT
+ * with a non-zero argument.  That is acceptable for a test-build check:
+ * what the counters cover is every writer keyhole has, and a write that
+ * bypasses them is still caught, a little later.
  */
 #ifndef KEYHOLE_MM_AUDIT_H
 #define KEYHOLE_MM_AUDIT_H
@@ -46,6 +76,7 @@ struct audit_finding {
 struct audit_report {
 	unsigned int findings;  /* total */
 	unsigned int drifted_roots;
+	u64 entries;            /* table entries looked at (what a pass cost; the tests check what it skipped) */
 	struct audit_finding first[AUDIT_MAX_REPORTED];
 };
 
@@ -57,8 +88,22 @@ struct audit_frame {
 
 #define AUDIT_EVERY_CPU (~0u)
 
-/* Returns the number of findings (0: clean); rep may be NULL. */
+/* Returns the number of findings (0: clean); rep may be NULL.  The full pass. */
 unsigned int audit_host(struct audit_report *rep);
+/* The same, walking only what changed since the last clean pass (above). */
+unsigned int audit_host_changed(struct audit_report *rep);
+/* One entry check in AUDIT_FULL_EVERY runs the full pass: true for that one (the first is one). */
+#define AUDIT_FULL_EVERY 1024
+bool audit_full_due(void);
+
+/* The frame table's counters: mm/frame.c calls these where a frame is freed or protected. */
+extern u64 audit_frees_gen, audit_protects_gen;
+static inline void audit_note_free(void) { __atomic_add_fetch(&audit_frees_gen, 1, __ATOMIC_RELEASE); }
+static inline void audit_note_protect(void) { __atomic_add_fetch(&audit_protects_gen, 1, __ATOMIC_RELEASE); }
+static inline u64 audit_frames_gen(void)
+{
+	return __atomic_load_n(&audit_frees_gen, __ATOMIC_ACQUIRE) + __atomic_load_n(&audit_protects_gen, __ATOMIC_ACQUIRE);
+}
 /* The number of frames in frames[0..n) that keyhole (FRAME_HV) does not own; rep may be NULL. */
 unsigned int audit_frames_hv(const struct audit_frame *frames, unsigned int n, struct audit_report *rep);
 /* Clears a report (rep may be NULL: then local is used) and returns the one to fill. */

@@ -60,6 +60,7 @@
 #include <keyhole/panic.h>
 #include <keyhole/spinlock.h>
 #include "lib/string.h"
+#include "mm/audit.h"
 #include "mm/frame.h"
 #include "mm/dmap.h"
 
@@ -417,6 +418,7 @@ __attribute__((cold)) int frames_init(const struct mm_range *ram, unsigned int n
 		nfree += (e & E_CODE) == FRAME_FREE ? s : 0;
 	}
 	cursor = 0;
+	audit_note_free(); /* a new table: any owner may have changed */
 	return 0;
 }
 
@@ -567,6 +569,7 @@ static int free_locked(u64 f, u64 n)
 		return -EINVAL;
 	bool guest = frame_owner_is_guest(owner);
 
+	audit_note_free(); /* owners change below (to free, or one frame to keyhole's pool) */
 	/* Invariant 4: a guest's frames are zeroed now, before anybody can have them. */
 	if (guest)
 		zero_unclean(f, n);
@@ -676,6 +679,7 @@ void frame_set_protected(mfn_t mfn, bool protected)
 	if (protected) {
 		if (!(__atomic_fetch_or(&prot_bits[f / 64], bit, __ATOMIC_RELAXED) & bit))
 			__atomic_add_fetch(&ct[f >> CHUNK_SHIFT].prot, 1, __ATOMIC_RELAXED);
+		audit_note_protect();
 	} else {
 		if (__atomic_fetch_and(&prot_bits[f / 64], ~bit, __ATOMIC_RELAXED) & bit)
 			__atomic_sub_fetch(&ct[f >> CHUNK_SHIFT].prot, 1, __ATOMIC_RELAXED);

@@ -109,6 +109,7 @@ static int build_cpu_root(unsigned int cpu)
 	const u64 *tmpl = pt_table(shared.root_pa);
 	for (int i = 0; i < PT_ENTRIES; i++)
 		root[i] = tmpl[i];
+	pt_note_change(pt);
 	if (host_present(root[pt_index(fix, 4)]))
 		panic("hostmm: the fixmap window shares a root entry with the direct map or image");
 
@@ -124,6 +125,7 @@ static int build_cpu_root(unsigned int cpu)
 			t = pt_table(pt_entry_pa(t[pt_index(fix, l)]));
 		fixmap_pt_pa[cpu] = virt_to_phys(t);
 		t[pt_index(fix, 1)] = 0;
+		pt_note_change(pt);
 		arch_flush_va(fix);
 		fixmap_init_cpu(cpu, t);
 	}
@@ -188,7 +190,7 @@ unsigned int hostmm_ncpus(void)
 	return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE);
 }
 
-const struct pt *hostmm_cpu_pt(unsigned int cpu)
+struct pt *hostmm_cpu_pt(unsigned int cpu)
 {
 	return &cpu_pt[cpu];
 }

@@ -44,7 +44,7 @@ int hostmm_add_cpu(unsigned int cpu);
 void hostmm_activate(unsigned int cpu);
 unsigned int hostmm_ncpus(void);
 /* The tables one CPU runs on, for the audit. */
-const struct pt *hostmm_cpu_pt(unsigned int cpu);
+struct pt *hostmm_cpu_pt(unsigned int cpu);
 /* The shared tables (direct map and image). */
 struct pt *hostmm_shared_pt(void);
 /*

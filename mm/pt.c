@@ -68,6 +68,10 @@ int pt_init(struct pt *pt, const struct pt_format *fmt, int max_leaf_level, u16 
 	pt->owner = owner;
 	pt->tables = 0;
 	pt->ctx = 0;
+	pt->gen = pt->root_gen = 1; /* and audited 0: this root was never audited */
+	pt->dirty_lo = 0;
+	pt->dirty_hi = ~0ULL;
+	pt->audited[0] = pt->audited[1] = 0;
 	return alloc_table(pt, &pt->root_pa);
 }
 
@@ -88,6 +92,7 @@ void pt_destroy(struct pt *pt)
 		return;
 	destroy_rec(pt, pt->root_pa, PT_LEVELS);
 	pt->root_pa = 0;
+	pt_note_change(pt);
 }
 
 /*
@@ -146,7 +151,9 @@ static int split_leaf(struct pt *pt, u64 va, int level)
 		child[i] = pt->fmt->make_leaf(base + (u64)i * pt_level_size(level - 1), prot, level - 1);
 	/* Same translation either way; the flush drops the large TLB entry. */
 	*slot = pt->fmt->make_table(table_pa);
-	pt->fmt->flush(pt, ALIGN_DOWN(va, pt_level_size(level)), level);
+	u64 start = ALIGN_DOWN(va, pt_level_size(level));
+	pt_note_write(pt, start, start + pt_level_size(level) - 1, level);
+	pt->fmt->flush(pt, start, level);
 	return 0;
 }
 
@@ -191,6 +198,7 @@ static int map_rec(struct pt *pt, u64 table_pa, int level, u64 va, u64 end, u64 
 
 		if (level <= pt->max_leaf_level && next - va == sz && ALIGNED(pa, sz) && !pt->fmt->present(*e)) {
 			*e = pt->fmt->make_leaf(pa, prot, level);
+			pt_note_write(pt, va, next - 1, level);
 		} else {
 			if (level == 1 || is_leaf(pt, *e, level))
 				return -EEXIST; /* excluded by the caller's check */
@@ -200,6 +208,7 @@ static int map_rec(struct pt *pt, u64 table_pa, int level, u64 va, u64 end, u64 
 				if (r)
 					return r;
 				*e = pt->fmt->make_table(new_pa);
+				pt_note_write(pt, va, next - 1, level);
 			}
 			int r = map_rec(pt, pt_entry_pa(*e), level - 1, va, next, pa, prot);
 			if (r)
@@ -247,6 +256,7 @@ static void update_rec(struct pt *pt, u64 table_pa, int level, u64 va, u64 end, 
 			update_rec(pt, pt_entry_pa(*e), level - 1, va, next, prot);
 		} else {
 			*e = prot == ~0u ? 0 : pt->fmt->make_leaf(pt_entry_pa(*e), prot, level);
+			pt_note_write(pt, va, next - 1, level);
 			pt->fmt->flush(pt, va, level);
 		}
 		va = next;

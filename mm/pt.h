@@ -50,7 +50,34 @@ struct pt {
 	u16 owner;          /* frame owner of the table frames */
 	u32 tables;         /* table frames in use, the root included */
 	u64 ctx;            /* format-specific (EPTP for EPT) */
+	/*
+	 * What the incremental audit goes by (mm/audit.h): gen counts every write
+	 * of an entry of these tables, root_gen those of the root's own entries,
+	 * and [dirty_lo, dirty_hi] (inclusive; empty when lo > hi) holds the
+	 * addresses written since the audit last took the range.  This file
+	 * keeps them; whoever writes an entry directly calls pt_note_change()
+	 * (mm/hostmm.c).  gen is atomic: the audit reads it without the
+	 * writers' lock; the rest is read under it (the direct-map lock).
+	 */
+	u64 gen, root_gen;
+	u64 dirty_lo, dirty_hi;
+	u64 audited[2]; /* the audit's marks (mm/audit.c); 0: never audited */
 };
+
+/* A write of entries for [va, last] of a level-`level` table of pt. */
+static inline void pt_note_write(struct pt *pt, u64 va, u64 last, int level)
+{
+	if (va < pt->dirty_lo)
+		pt->dirty_lo = va;
+	if (last > pt->dirty_hi)
+		pt->dirty_hi = last;
+	if (level == PT_LEVELS)
+		pt->root_gen++;
+	__atomic_add_fetch(&pt->gen, 1, __ATOMIC_RELEASE);
+}
+/* Every write of an entry of pt's tables outside this walker is followed by one (it may have been anywhere). */
+static inline void pt_note_change(struct pt *pt) { pt_note_write(pt, 0, ~0ULL, PT_LEVELS); }
+static inline u64 pt_gen(const struct pt *pt) { return __atomic_load_n(&pt->gen, __ATOMIC_ACQUIRE); }
 
 /* Allocates the root.  -ENOMEM. */
 int pt_init(struct pt *pt, const struct pt_format *fmt, int max_leaf_level, u16 owner);

@@ -70,7 +70,15 @@ fi
 [ -n "${v_copy4k_protected:-}" ] && [ -n "${v_copy4k_shared:-}" ] &&
 	add copy4k_ratio $((v_copy4k_protected * 1000 / v_copy4k_shared)) ratio "(copy4k protected/shared)"
 [ -n "${v_diag_audit:-}" ] && [ -n "${v_vmcall_roundtrip:-}" ] &&
-	add audit_pass $((v_diag_audit - v_vmcall_roundtrip)) instr "(DIAG_AUDIT - vmcall; 64 MiB guest)"
+	add audit_pass $((v_diag_audit - v_vmcall_roundtrip)) instr "(DIAG_AUDIT - vmcall; 64 MiB guest, nothing changed)"
+# The audit's full pass, and an entry's after one change (informational: no targets).
+[ -n "${v_diag_audit_full:-}" ] && [ -n "${v_vmcall_roundtrip:-}" ] &&
+	add audit_full_pass $((v_diag_audit_full - v_vmcall_roundtrip)) instr "(DIAG_AUDIT(full) - vmcall)"
+for change in share unshare; do
+	eval "v=\${v_diag_audit_after_$change:-}"
+	[ -n "$v" ] && [ -n "${v_vmcall_roundtrip:-}" ] &&
+		add audit_after_$change $((v - v_vmcall_roundtrip)) instr "(DIAG_AUDIT after one MEM_${change^^} - vmcall)"
+done
 # What the steal-time update adds to a VM entry, through a warm cache (issue #14's target: 40).
 for where in protected shared; do
 	eval "v=\${v_vmcall_steal_$where:-}"

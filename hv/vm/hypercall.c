@@ -141,7 +141,11 @@ static s64 plant_leak(struct vm *vm, gfn_t gfn)
 		return -EINVAL;
 	log_warn("guest%u: TEST_PLANT_LEAK: mapping frame %#lx at %#llx on purpose", vm->id, mfn_x(m),
 		 TEST_LEAK_VA);
-	return pt_map(hostmm_shared_pt(), TEST_LEAK_VA, mfn_to_pa(m), PAGE_SIZE, PT_R);
+	/* Under the direct-map lock, like every writer of the shared tables: the audit's range of them is read under it. */
+	hostmm_lock_tables();
+	int r = pt_map(hostmm_shared_pt(), TEST_LEAK_VA, mfn_to_pa(m), PAGE_SIZE, PT_R);
+	hostmm_unlock_tables();
+	return r;
 }
 
 static s64 call(struct vm *vm, struct vcpu_regs *regs)
@@ -192,7 +196,10 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 			return -EINVAL;
 		return gmap_dirty_test_and_clear(&vm->mem, _gfn(a0));
 	case KH_HC_DIAG_AUDIT:
-		return audit_host(NULL) + audit_ept(&vm->ept, vm->mem.owner, NULL);
+		/* What a VM entry with audit=entry checks: what changed since the last clean pass, or everything. */
+		if (a0)
+			return audit_host(NULL) + audit_ept(&vm->ept, vm->mem.owner, NULL);
+		return audit_host_changed(NULL) + audit_ept_changed(&vm->ept, vm->mem.owner, NULL);
 	case KH_HC_DIAG_READ: {
 		if (a1 > PAGE_SIZE || !diag_range_ok(vm, a0, a1))
 			return -EINVAL;

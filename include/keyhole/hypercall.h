@@ -70,7 +70,12 @@ enum kh_hypercall {
 	KH_HC_DIAG_COPY = KH_HC_BASE + 0x103,     /* (dst_gpa, src_gpa, len) -> 0 */
 	KH_HC_DIAG_IN_DMAP = KH_HC_BASE + 0x104,  /* (gfn) -> 1 if keyhole's direct map reaches it, else 0 */
 	KH_HC_DIAG_DIRTY = KH_HC_BASE + 0x105,    /* (gfn) -> 1 if logged dirty since the last ask, else 0 */
-	KH_HC_DIAG_AUDIT = KH_HC_BASE + 0x106,    /* -> findings of the audit of keyhole's tables and this guest's EPT (0: clean) */
+	/*
+	 * (full) -> findings of the audit of keyhole's tables and this guest's EPT
+	 * (0: clean).  full == 0: what a VM entry with audit=entry runs, a walk of
+	 * only what changed since the last clean pass; else the full pass.
+	 */
+	KH_HC_DIAG_AUDIT = KH_HC_BASE + 0x106,
 	KH_HC_DIAG_READ = KH_HC_BASE + 0x107,     /* (gpa, len <= 4096) -> 0; keyhole copy_from_guest()s into a buffer of its own */
 	/*
 	 * Test hook, refused (-ENOSYS) unless keyhole's command line says testhooks:

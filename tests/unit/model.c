@@ -80,6 +80,12 @@ int model_check(struct vm *vm, struct model *m, int step)
 	struct audit_report rep;
 	int bad = 0;
 
+	/* The incremental pass first (the full one would mark it clean), then the full pass. */
+	if (audit_host_changed(&rep)) {
+		audit_log("random, incremental", &rep);
+		fprintf(stderr, "    step %d: the incremental audit found %u leaks\n", step, rep.findings);
+		bad++;
+	}
 	if (audit_host(&rep)) {
 		audit_log("random", &rep);
 		fprintf(stderr, "    step %d: audit found %u leaks\n", step, rep.findings);

@@ -335,3 +335,237 @@ TEST(audit_frames_hv_flags_a_frame_keyhole_does_not_own)
 	EXPECT(sim_log_contains(msg));
 	EXPECT(sim_log_contains("VMCS frame 0xa0 owned by nobody"));
 }
+
+/*
+ * The incremental audit (mm/audit.h): after a clean pass it walks only each
+ * CPU's fixmap slots and no EPT at all, and it sees every change made
+ * through the writers that count (pt.c, frame.c), in the tables every root
+ * shares, in a CPU's root, in an EPT, and in the frame table.
+ */
+TEST(audit_changed_walks_only_the_fixmap_slots_when_nothing_changed)
+{
+	struct vm vm;
+	struct audit_report rep;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT(rep.entries > 1000);                         /* the first pass: everything */
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT(rep.entries >= PT_ENTRIES);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(rep.entries, (u64)hostmm_ncpus() * FIX_NR); /* nothing changed: the slots alone */
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+	/* A full pass walks everything again, and leaves the marks as they were. */
+	EXPECT_EQ(audit_host(&rep), 0);
+	EXPECT(rep.entries > 1000);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(rep.entries, (u64)hostmm_ncpus() * FIX_NR);
+	/* An allocation cannot make a clean part unclean: it counts for nothing. */
+	mfn_t hv;
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &hv), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(rep.entries, (u64)hostmm_ncpus() * FIX_NR);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+	/*
+	 * A share writes one direct-map entry (its table exists after the first):
+	 * the walk from the root to it, one entry a level, and the slots.
+	 */
+	EXPECT_EQ(guest_mem_share(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(guest_mem_unshare(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_share(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(rep.entries, (u64)hostmm_ncpus() * FIX_NR + PT_LEVELS);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+	/* An unshare protects a frame too: any entry could reach it, the template's tables are walked whole. */
+	EXPECT_EQ(guest_mem_unshare(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT(rep.entries > 1000);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+}
+
+/*
+ * Two leaks far apart, in the lower half (beyond the direct map's RAM, in
+ * its root entry) and the upper (beside the image): the range written
+ * since the last clean pass spans both, and stays until a pass is clean.
+ */
+TEST(audit_changed_walks_the_whole_range_written)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t m, n;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(20), &m), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(21), &n), 0);
+	EXPECT_EQ(pt_map(hostmm_shared_pt(), 0xffffffff90000000ULL, mfn_to_pa(m), PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(pt_map(hostmm_shared_pt(), SIM_DMAP_BASE + 0x4000000000ULL, mfn_to_pa(n), PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 2);
+	EXPECT_EQ(rep.first[0].va, SIM_DMAP_BASE + 0x4000000000ULL);
+	EXPECT_EQ(rep.first[1].va, 0xffffffff90000000ULL);
+	EXPECT_EQ(pt_unmap(hostmm_shared_pt(), SIM_DMAP_BASE + 0x4000000000ULL, PAGE_SIZE), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 1);
+	EXPECT_EQ(pt_unmap(hostmm_shared_pt(), 0xffffffff90000000ULL, PAGE_SIZE), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+}
+
+TEST(audit_changed_sees_a_leak_mapped_through_pt_map)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t m;
+	u64 leak_va = 0xffffffff90000000ULL;
+
+	make_protected_vm(&vm);
+	/* A harmless page first, so that the leak below is one leaf written into a table that exists. */
+	mfn_t hv;
+	EXPECT_EQ(frames_alloc(1, FRAME_HV, &hv), 0);
+	EXPECT_EQ(pt_map(hostmm_shared_pt(), leak_va + PAGE_SIZE, mfn_to_pa(hv), PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(77), &m), 0);
+	EXPECT_EQ(pt_map(hostmm_shared_pt(), leak_va, mfn_to_pa(m), PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 1);
+	EXPECT_EQ(rep.first[0].va, leak_va);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(m));
+	EXPECT_EQ(audit_host_changed(&rep), 1); /* an unclean part is walked until it is clean */
+	EXPECT_EQ(pt_unmap(hostmm_shared_pt(), leak_va, PAGE_SIZE), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(rep.entries, (u64)hostmm_ncpus() * FIX_NR);
+}
+
+TEST(audit_changed_sees_a_frame_protected_under_its_mapping)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t m;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(guest_mem_share(&vm.mem, _gfn(9), 1), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(9), &m), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	/* Protected, with its direct-map entry left behind: no table changed, the frame did. */
+	frame_set_protected(m, true);
+	EXPECT_EQ(audit_host_changed(&rep), 1);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(m));
+	EXPECT_EQ(rep.first[0].va, (u64)(uintptr_t)phys_to_virt(mfn_to_pa(m)));
+	frame_set_protected(m, false);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+}
+
+TEST(audit_changed_sees_a_change_of_a_cpus_own_root)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t m;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(11), &m), 0);
+	/* Through CPU 1's own root, in its fixmap window's 1 GiB but outside its slots. */
+	u64 va = arch_fixmap_base() + SZ_2M * 8;
+	EXPECT_EQ(pt_map(hostmm_cpu_pt(1), va, mfn_to_pa(m), PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 1);
+	EXPECT_EQ(rep.first[0].cpu, 1);
+	EXPECT_EQ(rep.first[0].va, va);
+	EXPECT_EQ(pt_unmap(hostmm_cpu_pt(1), va, PAGE_SIZE), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+}
+
+TEST(audit_changed_sees_a_stale_fixmap_slot_every_time)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t m;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(3), &m), 0);
+	/* The slots change without a count: they are walked at every pass. */
+	hostmm_fixmap_ptes(1)[FIX_GMAP_LAST] = mfn_to_pa(m) | PTE_P | PTE_W | PTE_NX;
+	EXPECT_EQ(audit_host_changed(&rep), 1);
+	EXPECT_EQ(rep.first[0].cpu, 1);
+	EXPECT_EQ(rep.first[0].va, fix_to_virt(FIX_GMAP_LAST));
+	hostmm_fixmap_ptes(1)[FIX_GMAP_LAST] = 0;
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+}
+
+TEST(audit_ept_changed_sees_a_mapping_and_a_freed_frame)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t g, other;
+
+	sim_boot_standard();
+	EXPECT_EQ(vm_mem_init(&vm, 0, 2), 0);
+	EXPECT_EQ(vm_mem_add(&vm, _gfn(0), 512), 0);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+	/* A frame of another owner mapped through ept_map(). */
+	EXPECT_EQ(frames_alloc(1, frame_owner_guest(4), &other), 0);
+	EXPECT_EQ(ept_map(&vm.ept, 0x40000000, other, PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 1);
+	EXPECT_EQ(rep.first[0].kind, AUDIT_FOREIGN);
+	EXPECT_EQ(ept_unmap(&vm.ept, 0x40000000, PAGE_SIZE), 0);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	/* A frame of the guest's own, mapped while it is the guest's, then freed under the mapping. */
+	EXPECT_EQ(frames_alloc(1, vm.mem.owner, &g), 0);
+	EXPECT_EQ(ept_map(&vm.ept, 0x40000000, g, PAGE_SIZE, PT_R), 0);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 0);
+	EXPECT_EQ(rep.entries, 0);
+	EXPECT_EQ(frames_free(g, 1), 0);
+	EXPECT_EQ(audit_ept_changed(&vm.ept, vm.mem.owner, &rep), 1);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(g));
+	EXPECT_EQ(rep.first[0].owner, FRAME_FREE);
+	EXPECT_EQ(rep.first[0].va, 0x40000000);
+}
+
+/*
+ * What the incremental pass trusts (mm/audit.h): a table written behind the
+ * counters' back is not seen by it until the writer counts its write; the
+ * full pass sees it at once.  (A writer keyhole has must call
+ * pt_note_change(); the full pass covers the one that forgot.)
+ */
+TEST(audit_changed_trusts_the_counters_and_the_full_pass_does_not)
+{
+	struct vm vm;
+	struct audit_report rep;
+	mfn_t g;
+	u64 va = 0xffffffff90000000ULL;
+
+	make_protected_vm(&vm);
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+	EXPECT_EQ(guest_mem_lookup(&vm.mem, _gfn(5), &g), 0);
+	u64 *pd = shared_table(va, 2);
+	pd[pt_index(va, 2)] = mfn_to_pa(g) | PTE_P | PTE_W;
+	EXPECT_EQ(audit_host_changed(&rep), 0); /* not counted: not seen */
+	EXPECT_EQ(audit_host(&rep), 1);
+	EXPECT_EQ(rep.first[0].kind, AUDIT_TABLE);
+	EXPECT_EQ(audit_host_changed(&rep), 0); /* the unclean full pass marked nothing, but nothing counted either */
+	pt_note_change(hostmm_shared_pt());
+	EXPECT_EQ(audit_host_changed(&rep), 1);
+	EXPECT_EQ(mfn_x(rep.first[0].mfn), mfn_x(g));
+	pd[pt_index(va, 2)] = 0;
+	pt_note_change(hostmm_shared_pt());
+	EXPECT_EQ(audit_host_changed(&rep), 0);
+}
+
+/* One entry check in AUDIT_FULL_EVERY is a full pass. */
+TEST(audit_full_due_once_in_every_period)
+{
+	int due = 0;
+
+	for (int i = 0; i < 3 * AUDIT_FULL_EVERY; i++)
+		due += audit_full_due();
+	EXPECT_EQ(due, 3);
+}
