@@ -62,15 +62,19 @@ const char *vmx_diagnose_guest_state(const char **why);
 void vmread_failed(u32 field) __attribute__((noreturn, cold));
 void vmwrite_failed(u32 field, u64 value) __attribute__((noreturn, cold));
 
+/*
+ * VMREAD and VMWRITE set CF or ZF on VMfail (SDM Vol. 3C, 31.2 "Conventions"):
+ * one JBE straight to the out-of-line report (asm goto), so a field access
+ * on the exit path is the instruction, the field number and that branch.
+ */
 static inline u64 vmread(u32 field)
 {
 	u64 v;
-	u8 fail;
 
-	__asm__ volatile("vmread %2, %1; setna %0" : "=qm"(fail), "=rm"(v) : "r"((u64)field) : "cc");
-	if (unlikely(fail))
-		vmread_failed(field);
+	__asm__ goto("vmread %1, %0; jbe %l2" : "=rm"(v) : "r"((u64)field) : "cc" : fail);
 	return v;
+fail:
+	vmread_failed(field);
 }
 
 static inline int vmwrite_safe(u32 field, u64 value)
@@ -83,8 +87,10 @@ static inline int vmwrite_safe(u32 field, u64 value)
 
 static inline void vmwrite(u32 field, u64 value)
 {
-	if (unlikely(vmwrite_safe(field, value)))
-		vmwrite_failed(field, value);
+	__asm__ goto("vmwrite %1, %0; jbe %l2" : : "r"((u64)field), "rm"(value) : "cc" : fail);
+	return;
+fail:
+	vmwrite_failed(field, value);
 }
 
 /* INVEPT is legal from now on (hv/cpu/arch_mm.c). */
