@@ -58,7 +58,7 @@ struct kvm_clock_vm {
 struct kvm_pv_vcpu {
 	u64 wall_clock_msr, system_time_msr, steal_msr;
 	struct gfn_cache time_cache, steal_cache;
-	bool steal_on;          /* enabled, and its record lies in guest memory */
+	bool steal_on;          /* enabled, and its record lies in guest memory (the vCPU's entry path has a copy, hv/vm/vcpu.h) */
 	u64 steal_gpa;
 	u64 steal_tsc;          /* keyhole's time since steal time was enabled, TSC ticks */
 	u64 steal_ns_reported;  /* of it, what the record has been given */

@@ -96,7 +96,15 @@ fail:
 /* INVEPT is legal from now on (hv/cpu/arch_mm.c). */
 void arch_vmx_on(u64 invept_type);
 
-/* The entry/exit stub (hv/vmx/vmx_entry.S): 0 after a VM exit, 1 if the entry failed. */
-int vmx_enter(struct vcpu_regs *regs, int launched);
+/*
+ * The entry/exit stub (hv/vmx/vmx_entry.S): 0 after a VM exit, 1 if the
+ * entry failed.  how: VMX_ENTER_RESUME for every entry but a run's first,
+ * which also sets HOST_RSP and loads the guest's CR2: VMX_ENTER_LAUNCH for
+ * a VMCS never launched, VMX_ENTER_FIRST_RESUME for one that was.
+ */
+#define VMX_ENTER_RESUME 0
+#define VMX_ENTER_FIRST_RESUME 1
+#define VMX_ENTER_LAUNCH 2
+int vmx_enter(struct vcpu_regs *regs, int how);
 
 #endif
