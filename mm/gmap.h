@@ -22,9 +22,9 @@
  *     protected; every change to the memory or its protection bumps the
  *     generation, which invalidates every cache.
  *
- * No check-then-use race: protection is checked and the frame mapped under
- * the VM's lock, and a VM's protection never changes while any mapping of
- * it is live.
+ * No check-then-use race: a mapping is counted before protection is
+ * checked and the frame mapped, and a VM's protection never changes while
+ * any mapping of it is counted (gmap.c, above count_mapping(): no lock).
  *
  * Protection changes and live mappings (several vCPUs of one guest map on
  * several CPUs at once):
