@@ -17,6 +17,7 @@
 #include <keyhole/types.h>
 #include <x86/cr.h>
 #include "hv/loader/guest_load.h"
+#include "hv/vm/cpuid_policy.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vm/kvm_clock.h"
@@ -83,6 +84,7 @@ struct vcpu {
 	u64 nmis;                   /* NMIs that arrived for this guest (in it, or in keyhole while it ran) */
 	u8 ports_logged[65536 / 8]; /* unknown ports already reported */
 	struct kvm_pv_vcpu pv;      /* KVM's clock and steal-time MSRs (hv/vm/kvm_clock.h) */
+	struct cpuid_table cpuid;   /* the CPUID answers fixed for its life (hv/vm/cpuid_policy.h) */
 	u64 exit_tsc;               /* the TSC at the last VM exit, while steal time is on */
 };
 
@@ -116,6 +118,9 @@ void vcpu_run_watchdog(u64 million_ticks);
 bool vcpu_watchdog_wanted(void);
 /* The TSC at keyhole's entry: the first VM entry reports the path length from there (make bench). */
 void vcpu_run_report_boot(u64 entry_tsc);
+
+/* Fills v->cpuid on the CPU the vCPU runs on, its VMCS's controls set (hv/vm/cpuid.c). */
+void cpuid_vcpu_init(struct vcpu *v);
 
 /* An NMI arrived while this guest ran: a PC guest gets it at the next entry, another guest only counts it. */
 void vcpu_note_nmi(struct vcpu *v);
