@@ -197,7 +197,7 @@ void vcpu_run(struct vcpu *v)
 		if (unlikely(work)) {
 			if (work == VCPU_ENTRY_WORK_STEAL_ONLY) {
 				/* Steal time alone (every entry of a Linux guest): the update, nothing else to look at. */
-				kvm_steal_record(v->vm, &v->pv, rdtsc() - v->exit_tsc, cpu);
+				kvm_steal_update(&v->vm->mem, v->vm->clock.host.scale, &v->pv, rdtsc() - v->exit_tsc, cpu);
 			} else {
 				how = entry_work(v, cpu);
 				if (how < 0)
