@@ -184,7 +184,7 @@ static __attribute__((noinline)) int entry_work(struct vcpu *v, unsigned int cpu
 void vcpu_run(struct vcpu *v)
 {
 	unsigned int cpu = this_cpu(); /* a vCPU runs on the CPU that set it up (hv/vm/vm_run.c) */
-	const unsigned int *busy = &fixmap_cpus[cpu].busy;
+	const u64 *busy = &fixmap_cpus[cpu].busy;
 
 	v->first_entry = true;
 	v->audit = audit_every_entry;
