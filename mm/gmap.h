@@ -189,7 +189,8 @@ static inline int gmap_for_each_piece(struct guest_mem *m, u64 gpa, u64 len, boo
 {
 	if (len == 0)
 		return 0;
-	if (!guest_mem_range_ok(m, gpa, len))
+	/* Within one page, gmap_map() checking its gfn is the whole range check (-EINVAL before fn is called). */
+	if ((gpa & (PAGE_SIZE - 1)) + len > PAGE_SIZE && !guest_mem_range_ok(m, gpa, len))
 		return -EINVAL;
 	while (len) {
 		struct gmap map;
