@@ -195,7 +195,10 @@ static void test_cr2(bool keyhole)
 	uint64_t cr2, pattern = 0x00007ead5eed0000ull;
 
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-	report(cr2 == 0, "CR2 starts at zero, the guest's own (0x%" PRIx64 ")", cr2);
+	if (keyhole)
+		report(cr2 == 0, "CR2 starts at zero, the guest's own (0x%" PRIx64 ")", cr2);
+	else
+		report_skip("CR2 at the start: not under keyhole, whoever ran before left it");
 	__asm__ volatile("mov %0, %%cr2" : : "r"(pattern));
 	(void)cpuid(0);
 	__asm__ volatile("outb %%al, $0x80" : : "a"(0));
