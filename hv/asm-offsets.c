@@ -10,6 +10,7 @@
 #include "hv/cpu/desc.h"
 #include "hv/vmx/vcpu_regs.h"
 #include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmx.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %c0\"" : : "i"((long)(val)))
 #define OFFSET(sym, type, member) DEFINE(sym, __builtin_offsetof(struct type, member))
@@ -35,6 +36,7 @@ void asm_offsets(void)
 	OFFSET(VCPU_R15, vcpu_regs, r15);
 	OFFSET(VCPU_CR2, vcpu_regs, cr2);
 	DEFINE(VMCS_HOST_RSP, HOST_RSP);
+	DEFINE(VMX_ENTER_FIRST_RESUME, VMX_ENTER_FIRST_RESUME);
 
 	/* hv/cpu/ap_boot.S */
 	OFFSET(APB_GDT_LIMIT, ap_boot_params, gdt_limit);

@@ -12,8 +12,10 @@
 
 #include <keyhole/types.h>
 
+#ifdef KEYHOLE_HOSTED
 /* Drop this CPU's TLB entry for one virtual address (INVLPG). */
 void arch_flush_va(u64 va);
+#endif
 /*
  * Make every other CPU drop its translations of [va, va + len) in the
  * shared tables, and return when all have (hv/cpu/tlb.c).  This CPU's own
@@ -26,15 +28,22 @@ void arch_flush_all(void);
 void arch_load_root(u64 root_pa);
 /* Invalidate the EPT-derived translations of one EPTP (single-context INVEPT). */
 void arch_invept(u64 eptp);
+#ifdef KEYHOLE_HOSTED
 /* The CPU we run on: index into the per-CPU tables. */
 unsigned int arch_cpu_id(void);
+#endif
 
 /*
  * Where the direct map lives.  The hypervisor uses the fixed high addresses of
  * include/keyhole/layout.h; the unit tests put the windows where their
  * simulated MMU can back them with real host mappings.
  */
+#ifdef KEYHOLE_HOSTED
 u64 arch_dmap_base(void);
 u64 arch_fixmap_base(void);
+#else
+/* The hypervisor's INVLPG, CPU number and the two bases, inline (the same calls, no assembly in mm/). */
+#include <x86/arch_mm.h>
+#endif
 
 #endif

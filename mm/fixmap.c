@@ -32,8 +32,7 @@ void fixmap_init_cpu(unsigned int cpu, u64 *ptes)
 
 	fc->pte = ptes;
 	fc->base = arch_fixmap_base();
-	fc->depth = 0;
-	fc->busy = 0;
+	fc->busy = 0; /* depth and named */
 	for (int s = 0; s < FIX_NR; s++)
 		fc->mfn[s] = INVALID_MFN;
 }
@@ -46,6 +45,7 @@ static int set_slot(struct fixmap_cpu *fc, unsigned int slot, mfn_t mfn, void **
 		return -EBUSY;
 	}
 	*va = fixmap_fill_slot(fc, slot, mfn, attr);
+	fc->named++;
 	return 0;
 }
 
@@ -71,6 +71,7 @@ int fixmap_clear(enum fixmap_slot slot)
 	if ((unsigned int)slot >= FIX_NR || !fc->pte[slot])
 		return -EINVAL;
 	fixmap_empty_slot(fc, slot);
+	fc->named--;
 	return 0;
 }
 
@@ -112,7 +113,7 @@ int fixmap_pop(void *va)
 
 unsigned int fixmap_busy(unsigned int cpu)
 {
-	return fixmap_cpus[cpu].busy;
+	return fixmap_cpus[cpu].depth + fixmap_cpus[cpu].named;
 }
 
 bool fixmap_slot_maps(unsigned int cpu, u64 va, mfn_t mfn)

@@ -48,8 +48,13 @@ struct fixmap_cpu {
 	u64 *pte;           /* entry i maps slot i (hostmm_fixmap_ptes) */
 	u64 base;           /* the window's address */
 	mfn_t mfn[FIX_NR];  /* what each busy slot maps, for the audit */
-	unsigned int depth; /* gmap slots in use: FIX_GMAP_FIRST .. FIX_GMAP_FIRST + depth - 1 */
-	unsigned int busy;  /* slots in use, named ones included: checked at every VM entry */
+	union {
+		struct {
+			unsigned int depth; /* gmap slots in use: FIX_GMAP_FIRST .. FIX_GMAP_FIRST + depth - 1 */
+			unsigned int named; /* slots in use through fixmap_set(), fixmap_set_mmio() */
+		};
+		u64 busy; /* both counts at once: zero when no slot is in use (the VM-entry test reads it) */
+	};
 };
 extern struct fixmap_cpu fixmap_cpus[MAX_CPUS];
 
@@ -70,7 +75,6 @@ static inline void *fixmap_fill_slot(struct fixmap_cpu *fc, unsigned int slot, m
 {
 	__atomic_store_n(&fc->mfn[slot].v, mfn_x(mfn), __ATOMIC_RELAXED);
 	__atomic_store_n(&fc->pte[slot], mfn_to_pa(mfn) | FIXMAP_PTE | attr, __ATOMIC_RELEASE);
-	fc->busy++;
 	return (void *)(uintptr_t)(fc->base + ((u64)slot << PAGE_SHIFT));
 }
 
@@ -79,7 +83,6 @@ static inline void fixmap_empty_slot(struct fixmap_cpu *fc, unsigned int slot)
 	__atomic_store_n(&fc->pte[slot], 0, __ATOMIC_RELAXED);
 	arch_flush_va(fc->base + ((u64)slot << PAGE_SHIFT));
 	__atomic_store_n(&fc->mfn[slot].v, mfn_x(INVALID_MFN), __ATOMIC_RELEASE);
-	fc->busy--;
 }
 
 /* fixmap_push()/fixmap_pop() for a caller that knows its CPU (gmap): the same checks, inline. */

@@ -25,8 +25,13 @@
 
 #define FRAMES_PER_2M (SZ_2M / PAGE_SIZE)
 
-static struct mem_slot *find_slot(const struct guest_mem *m, gfn_t gfn)
+/* The slot of gfn: one compare for the usual guest of one slot, the search otherwise. */
+static inline struct mem_slot *find_slot(const struct guest_mem *m, gfn_t gfn)
 {
+	if (likely(m->nslots == 1)) {
+		const struct mem_slot *s = &m->slot[0];
+		return gfn_x(gfn) >= gfn_x(s->gfn) && gfn_x(gfn) - gfn_x(s->gfn) < s->npages ? (struct mem_slot *)s : NULL;
+	}
 	for (unsigned int i = 0; i < m->nslots; i++) {
 		const struct mem_slot *s = &m->slot[i];
 		if (gfn_x(gfn) >= gfn_x(s->gfn) && gfn_x(gfn) - gfn_x(s->gfn) < s->npages)
@@ -314,24 +319,31 @@ int guest_mem_unshare(struct guest_mem *m, gfn_t gfn, u64 npages)
 }
 
 /*
- * The cached fast path, gmap_map_fast() (gmap.h) with a struct gmap: a warm
- * cache of the current generation with no change under way needs no lock.  The mapping is counted first (a locked
- * add, a full barrier), then changing and the generation are read: a change
- * that sets changing before it reads mappers (change_begin) either is seen
- * here, and the path backs off to the locked one, or sees this mapping and
- * waits for it.  A change that finished before bumped the generation before
- * it cleared changing: the cache is then stale, and the path backs off too.
- * The cache's frame and its protection are what they were at its
- * generation, so they are what they are now.
+ * Mapping needs no lock (gmap_map_fast() in gmap.h is the same protocol for
+ * a warm cache).  The mapping is counted first (a locked add, a full
+ * barrier), then changing is read: a change that sets changing before it
+ * reads mappers (change_begin) either is seen here, and the mapping backs
+ * off and waits, or sees this mapping and waits for it.  Once counted with
+ * no change under way, nothing gmap_map() reads can change until the
+ * mapping is gone: the slots change only while no vCPU runs, a frame's
+ * protection and the generation only inside a change (which bumps the
+ * generation before it clears changing, so a cache from before a finished
+ * change is seen stale).  The writer's preference holds: while a change
+ * waits, new mappings back off, except on a CPU that holds one already,
+ * which nests (DIAG_COPY maps the destination under the source): the
+ * change waits for the outer one, so holding the inner one off would
+ * deadlock, and it cannot be running while this CPU holds one.
  */
-static bool map_cached(struct guest_mem *m, const struct gfn_cache *cache, gfn_t gfn, struct gmap *map, unsigned int cpu)
+static inline void count_mapping(struct guest_mem *m, unsigned int cpu)
 {
-	void *hva = NULL;
-
-	if (!gmap_map_fast(m, gfn, cache, cpu, &hva))
-		return false;
-	*map = (struct gmap){ hva, cache->pfn, cache->gfn, cache->protected };
-	return true;
+	for (;;) {
+		__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
+		if (likely(!__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE)) || m->depth[cpu])
+			return;
+		__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE))
+			arch_spin_wait();
+	}
 }
 
 int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache *cache, bool atomic)
@@ -346,29 +358,22 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 	map->hva = NULL;
 
 	unsigned int cpu = arch_cpu_id();
-	if (cache && map_cached(m, cache, gfn, map, cpu))
-		return 0;
-	spin_lock(&m->lock);
-	/*
-	 * A change waiting for the drain holds new mappings off (writer
-	 * preference), except on a CPU that holds one already: it nests (DIAG_COPY
-	 * maps the destination under the source), and the change waits for the
-	 * outer one, so holding the inner one off would deadlock.
-	 */
-	while (unlikely(m->changing) && !m->depth[cpu])
-		wait_for_zero(m, &m->changing);
-	if (cache && cache->valid && gfn_x(cache->gfn) == gfn_x(gfn) && cache->generation == m->generation) {
+	count_mapping(m, cpu);
+	if (cache && cache->valid && gfn_x(cache->gfn) == gfn_x(gfn) &&
+	    cache->generation == __atomic_load_n(&m->generation, __ATOMIC_RELAXED)) {
 		mfn = cache->pfn;
 		protected = cache->protected;
 	} else {
-		if (guest_mem_lookup(m, gfn, &mfn)) {
-			spin_unlock(&m->lock);
+		struct mem_slot *s = find_slot(m, gfn);
+		if (!s) {
+			__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
 			return -EINVAL;
 		}
+		u64 i = gfn_x(gfn) - gfn_x(s->gfn);
+		mfn = _mfn(mfn_x(s->mfn) + i);
 		protected = frame_is_protected(mfn);
 		if (cache) {
-			struct mem_slot *s = find_slot(m, gfn);
-			u64 bit, *word = dirty_word(s, gfn_x(gfn) - gfn_x(s->gfn), &bit);
+			u64 bit, *word = dirty_word(s, i, &bit);
 			*cache = (struct gfn_cache){ gfn, mfn, m->generation, true, protected,
 						     protected ? NULL : phys_to_virt(mfn_to_pa(mfn)), word, bit };
 		}
@@ -376,16 +381,13 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 	if (protected) {
 		int r = fixmap_push_on(cpu, mfn, &hva);
 		if (r) {
-			spin_unlock(&m->lock);
+			__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
 			return r;
 		}
 	} else {
 		hva = phys_to_virt(mfn_to_pa(mfn));
 	}
-	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST); /* the fast path counts without the lock */
 	m->depth[cpu]++;
-	spin_unlock(&m->lock);
-
 	*map = (struct gmap){ hva, mfn, gfn, protected };
 	return 0;
 }

@@ -22,9 +22,9 @@
  *     protected; every change to the memory or its protection bumps the
  *     generation, which invalidates every cache.
  *
- * No check-then-use race: protection is checked and the frame mapped under
- * the VM's lock, and a VM's protection never changes while any mapping of
- * it is live.
+ * No check-then-use race: a mapping is counted before protection is
+ * checked and the frame mapped, and a VM's protection never changes while
+ * any mapping of it is counted (gmap.c, above count_mapping(): no lock).
  *
  * Protection changes and live mappings (several vCPUs of one guest map on
  * several CPUs at once):
@@ -190,7 +190,8 @@ static inline int gmap_for_each_piece(struct guest_mem *m, u64 gpa, u64 len, boo
 {
 	if (len == 0)
 		return 0;
-	if (!guest_mem_range_ok(m, gpa, len))
+	/* Within one page, gmap_map() checking its gfn is the whole range check (-EINVAL before fn is called). */
+	if ((gpa & (PAGE_SIZE - 1)) + len > PAGE_SIZE && !guest_mem_range_ok(m, gpa, len))
 		return -EINVAL;
 	while (len) {
 		struct gmap map;

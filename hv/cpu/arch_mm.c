@@ -1,6 +1,7 @@
 /*
- * The memory core's CPU interface (mm/arch.h) on real hardware: INVLPG, CR3,
- * CR4.PGE toggling and INVEPT; the CPU's number from GS (hv/cpu/desc.h).
+ * The memory core's CPU interface (mm/arch.h) on real hardware: CR3, CR4.PGE
+ * toggling and INVEPT; INVLPG, the CPU's number and the bases are inline
+ * (include/x86/arch_mm.h).
  */
 #include <keyhole/layout.h>
 #include <keyhole/panic.h>
@@ -9,11 +10,6 @@
 #include "mm/arch.h"
 #include "hv/cpu/desc.h"
 #include "hv/vmx/vmx.h"
-
-void arch_flush_va(u64 va)
-{
-	invlpg(va);
-}
 
 void arch_flush_all(void)
 {
@@ -56,17 +52,3 @@ void arch_invept(u64 eptp)
 		panic("INVEPT (type %lu) of EPTP %#lx failed", invept_type, eptp);
 }
 
-unsigned int arch_cpu_id(void)
-{
-	return this_cpu();
-}
-
-u64 arch_dmap_base(void)
-{
-	return DMAP_BASE;
-}
-
-u64 arch_fixmap_base(void)
-{
-	return FIXMAP_BASE;
-}

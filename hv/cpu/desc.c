@@ -125,11 +125,12 @@ static void explain_page_fault(enum log_level lvl, const struct trap_frame *tf, 
 /*
  * What arrived in root mode that was no fault of keyhole's (see desc.h),
  * per CPU: an NMI belongs to the guest of the CPU that took it, and the
- * counters are written only by their own CPU (the pending count also by
- * its NMI handler, which can interrupt its reader: atomics).
+ * counters are written only by their own CPU (the pending count, in
+ * struct cpu_local so the entry path reads it through GS, also by its NMI
+ * handler, which can interrupt its reader: atomics).
  */
 static struct {
-	u64 nmis, nmis_pending, interrupts[IDT_VECTORS];
+	u64 nmis, interrupts[IDT_VECTORS];
 } seen[MAX_CPUS];
 
 u64 trap_nmi_count(void)
@@ -139,7 +140,7 @@ u64 trap_nmi_count(void)
 
 bool trap_nmi_take_pending(void)
 {
-	u64 *p = &seen[this_cpu()].nmis_pending, n = __atomic_load_n(p, __ATOMIC_RELAXED);
+	u64 *p = &cpu_desc[this_cpu()].local.nmis_pending, n = __atomic_load_n(p, __ATOMIC_RELAXED);
 
 	while (n && !__atomic_compare_exchange_n(p, &n, n - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
@@ -171,7 +172,7 @@ void trap_handler(struct trap_frame *tf)
 	 */
 	if (tf->vector == EXC_NMI) {
 		__atomic_add_fetch(&seen[this_cpu()].nmis, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&seen[this_cpu()].nmis_pending, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&cpu_desc[this_cpu()].local.nmis_pending, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	/* An interrupt: keyhole runs with IF = 0, so a stray one (acknowledged ones come from VM exits). */

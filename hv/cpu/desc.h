@@ -34,6 +34,8 @@ struct trap_frame {
  */
 struct cpu_local {
 	unsigned int cpu;
+	/* NMIs taken in root mode not yet handed to a guest: the handler adds, trap_nmi_take_pending() takes. */
+	u64 nmis_pending;
 };
 
 static inline unsigned int this_cpu(void)
@@ -58,6 +60,14 @@ u64 desc_gs_base(void);
 u64 trap_nmi_count(void);
 /* An NMI arrived in root mode that no guest has been given yet: take it (hv/vm/run.c re-injects it). */
 bool trap_nmi_take_pending(void);
+/* Is there one to take?  One load, for the VM-entry path's test (a peek: trap_nmi_take_pending() takes). */
+static inline u64 trap_nmis_pending(void)
+{
+	u64 n;
+
+	__asm__ volatile("movq %%gs:%c1, %0" : "=r"(n) : "i"(__builtin_offsetof(struct cpu_local, nmis_pending)));
+	return n;
+}
 /* An interrupt at vector (>= 32) is keyhole's to end: counted, and EOIed unless spurious. */
 void trap_interrupt(unsigned int vector);
 /* Interrupts taken at vector (>= 32) so far. */

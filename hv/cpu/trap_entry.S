@@ -95,16 +95,23 @@ trap_stubs:
 	.set v, v + 1
 	.endr
 
-/* int probe_read8(const volatile void *va, u8 *out) */
+/*
+ * int probe_read8(const volatile void *va, u8 *out)
+ * Its fault puts CR2 back as it was: the CPU may hold a loaded guest's CR2,
+ * which VM entries no longer reload (hv/vmx/vmx_entry.S).  The handler
+ * returns with every register as it was, RDX included.
+ */
 	.text
 	.globl probe_read8, probe_read8_insn, probe_read8_fixup
 probe_read8:
+	mov %cr2, %rdx
 probe_read8_insn:
 	movzbl (%rdi), %eax
 	movb %al, (%rsi)
 	xor %eax, %eax
 	ret
 probe_read8_fixup:
+	mov %rdx, %cr2
 	mov $-14, %eax /* -EFAULT */
 	ret
 

@@ -1,7 +1,8 @@
 /*
  * CPUID (see handlers.h): keyhole's own leaves at 0x40000000 and KVM's at
- * 0x40000100 here, every
- * other leaf through the allow-list of hv/vm/cpuid_policy.c.
+ * 0x40000100 here, every other leaf through the allow-list of
+ * hv/vm/cpuid_policy.c: from the vCPU's table where the answer is fixed,
+ * by asking the policy at the exit where it is not.
  */
 #include <keyhole/hypercall.h>
 #include <keyhole/kvm_para.h>
@@ -31,12 +32,26 @@ static u64 current_xcr0(void)
 	return xgetbv(X86_XCR_XFEATURE_ENABLED);
 }
 
+static bool guest_rdtscp(void)
+{
+	return vmread(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_RDTSCP;
+}
+
+void cpuid_vcpu_init(struct vcpu *v)
+{
+	const struct cpuid_guest g = { .pc = v->platform == GUEST_PLATFORM_PC, .rdtscp = guest_rdtscp() };
+
+	cpuid_table_init(&v->cpuid, &g, cpu_cpuid);
+}
+
 void handle_cpuid(struct vcpu *v)
 {
 	u32 leaf = (u32)v->regs.rax, sub = (u32)v->regs.rcx;
 	struct cpuid_regs c = { 0, 0, 0, 0 };
 
-	if (leaf == KH_CPUID_SIGNATURE) {
+	if (likely(cpuid_table_lookup(&v->cpuid, leaf, v->cr4_shadow & X86_CR4_OSXSAVE, &c))) {
+		/* fixed for the vCPU's life: looked up */
+	} else if (leaf == KH_CPUID_SIGNATURE) {
 		c = (struct cpuid_regs){ KH_CPUID_FEATURES, KH_SIGNATURE_EBX, KH_SIGNATURE_ECX, KH_SIGNATURE_EDX };
 	} else if (leaf == KH_CPUID_FEATURES) {
 		c.eax = KH_FEAT_MEM_PROTECTED | (hypercall_diag_offered() ? KH_FEAT_DIAG : 0);
@@ -53,7 +68,7 @@ void handle_cpuid(struct vcpu *v)
 			.pc = v->platform == GUEST_PLATFORM_PC,
 			.osxsave = v->cr4_shadow & X86_CR4_OSXSAVE,
 			.ospke = v->cr4_shadow & X86_CR4_PKE,
-			.rdtscp = vmread(SECONDARY_VM_EXEC_CONTROL) & SECONDARY_EXEC_ENABLE_RDTSCP,
+			.rdtscp = guest_rdtscp(),
 			/* Without CR4.OSXSAVE the guest has no XCR0 of its own yet: its XSAVE size is the legacy one. */
 			.xcr0 = leaf != CPUID_LEAF_XSAVE                ? 0
 				: (v->cr4_shadow & X86_CR4_OSXSAVE) ? current_xcr0()

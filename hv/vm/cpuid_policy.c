@@ -196,3 +196,29 @@ struct cpuid_regs cpuid_policy(u32 leaf, u32 sub, const struct cpuid_guest *g, c
 	}
 	return zero; /* RDT, SGX, PT, keylocker, hybrid, PCONFIG, AMX, ...: keyhole offers none */
 }
+
+/* The basic leaves whose answer depends on the subleaf or on the guest's CR4 or XCR0 (cpuid_policy.h). */
+static bool leaf_varies(u32 leaf)
+{
+	switch (leaf) {
+	case 0x4: case CPUID_LEAF_STRUCT_EXT: case 0xb: case CPUID_LEAF_XSAVE: case 0x18: case 0x1f:
+		return true;
+	}
+	return false;
+}
+
+void cpuid_table_init(struct cpuid_table *t, const struct cpuid_guest *g, cpuid_source cpu)
+{
+	struct cpuid_guest fixed = { .pc = g->pc, .rdtscp = g->rdtscp }; /* OSXSAVE clear: the lookup adds it */
+
+	t->cached = 0;
+	for (u32 leaf = 0; leaf < CPUID_TABLE_BASIC; leaf++) {
+		t->basic[leaf] = zero;
+		if (leaf_varies(leaf))
+			continue;
+		t->basic[leaf] = cpuid_policy(leaf, 0, &fixed, cpu);
+		t->cached |= 1u << leaf;
+	}
+	for (u32 i = 0; i < CPUID_TABLE_EXT; i++)
+		t->ext[i] = cpuid_policy(CPUID_LEAF_EXT_BASE + i, 0, &fixed, cpu);
+}

@@ -189,13 +189,10 @@ static const exit_handler handlers[] = {
  * overwrites it.  An NMI's delivery had set blocking by NMI, which an
  * injected NMI must not find (27.3.1.5): cleared.
  */
-static void requeue_vectoring_event(void)
+static __attribute__((noinline)) void requeue_vectoring_event(u32 info)
 {
-	u32 info = (u32)vmread(IDT_VECTORING_INFO_FIELD);
 	u32 type = (info >> INTR_INFO_TYPE_SHIFT) & INTR_INFO_TYPE_MASK;
 
-	if (!(info & INTR_INFO_VALID))
-		return;
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, info & (INTR_INFO_VALID | INTR_INFO_DELIVER_CODE |
 						  (INTR_INFO_TYPE_MASK << INTR_INFO_TYPE_SHIFT) | INTR_INFO_VECTOR_MASK));
 	if (info & INTR_INFO_DELIVER_CODE)
@@ -207,9 +204,9 @@ static void requeue_vectoring_event(void)
 		vmwrite(GUEST_INTERRUPTIBILITY_INFO, vmread(GUEST_INTERRUPTIBILITY_INFO) & ~(u64)GUEST_INTR_STATE_NMI);
 }
 
-void exit_dispatch(struct vcpu *v)
+/* A failed entry or an exit no handler takes: out of line and cold, so that dispatch keeps a small frame. */
+static __attribute__((noinline, cold)) void exit_unexpected(struct vcpu *v, u32 reason)
 {
-	u32 reason = (u32)vmread(VM_EXIT_REASON);
 	u32 basic = reason & VMX_EXIT_REASON_BASIC_MASK;
 
 	if (reason & VMX_EXIT_REASON_FAILED_VMENTRY) {
@@ -220,11 +217,22 @@ void exit_dispatch(struct vcpu *v)
 		vcpu_fail(v, "VM entry failed (invalid guest state)");
 		return;
 	}
-	if (basic >= ARRAY_SIZE(handlers) || !handlers[basic]) {
-		log_err("guest%u: unhandled VM exit %u (%s)", v->vm->id, basic, vmx_exit_reason_name(basic));
-		vcpu_fail(v, vmx_exit_reason_name(basic));
+	log_err("guest%u: unhandled VM exit %u (%s)", v->vm->id, basic, vmx_exit_reason_name(basic));
+	vcpu_fail(v, vmx_exit_reason_name(basic));
+}
+
+void exit_dispatch(struct vcpu *v)
+{
+	u32 reason = (u32)vmread(VM_EXIT_REASON);
+	u32 basic = reason & VMX_EXIT_REASON_BASIC_MASK;
+
+	if (unlikely((reason & VMX_EXIT_REASON_FAILED_VMENTRY) || basic >= ARRAY_SIZE(handlers) || !handlers[basic])) {
+		exit_unexpected(v, reason);
 		return;
 	}
-	requeue_vectoring_event();
+	/* Read at every exit (SDM 28.2.4); its rare valid case out of line. */
+	u32 vectoring = (u32)vmread(IDT_VECTORING_INFO_FIELD);
+	if (unlikely(vectoring & INTR_INFO_VALID))
+		requeue_vectoring_event(vectoring);
 	handlers[basic](v);
 }

@@ -167,7 +167,8 @@ static s64 call(struct vm *vm, struct vcpu_regs *regs)
 		return guest_mem_unshare(&vm->mem, _gfn(a0), a1);
 	case KH_HC_DIAG_READ8: {
 		u64 v;
-		if (!diag_range_ok(vm, a0, sizeof(v)) || copy_from_guest(&vm->mem, &v, a0, sizeof(v)))
+		/* copy_from_guest() checks the range itself (diag_range_ok's length bound holds for 8). */
+		if (copy_from_guest(&vm->mem, &v, a0, sizeof(v)))
 			return -EINVAL;
 		regs->rbx = v;
 		return 0;
@@ -236,33 +237,27 @@ static __attribute__((noinline, cold)) enum hc_result kvm_hypercall(struct vm *v
 	return HC_RESUME;
 }
 
-enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl, struct hc_stats *stats,
-			 u64 *status)
+/* Invariant 7's refusal, out of line and cold: hypercall() below keeps its frame small. */
+static __attribute__((noinline, cold)) enum hc_result refuse_user(struct vm *vm, struct vcpu_regs *regs,
+								   unsigned int cpl, struct hc_stats *stats)
 {
-	stats->calls++;
-	/*
-	 * Invariant 7: VMCALL exits from every privilege level (SDM Vol. 3C,
-	 * 26.1.3), so a guest's user space reaches this point too.  Refused
-	 * before anything is decoded, as KVM's kvm_emulate_hypercall() does.
-	 */
-	if (unlikely(cpl != 0)) {
-		stats->errors++;
-		stats->not_kernel++;
-		if (stats->not_kernel <= HC_LOG_LIMIT)
-			log_warn("guest%u: hypercall %s (%#lx) from CPL %u refused: only the guest's kernel may call keyhole",
-				 vm->id, hypercall_name(regs->rax), regs->rax, cpl);
-		if (stats->not_kernel == HC_LOG_LIMIT)
-			log_warn("guest%u: further hypercalls from CPL > 0 are counted, not logged", vm->id);
-		regs->rax = (u64)(s64)-EPERM;
-		return HC_RESUME;
-	}
-	if (!KH_HC_IS_KEYHOLE(regs->rax))
-		return kvm_hypercall(vm, regs, stats);
-	if (regs->rax == KH_HC_EXIT) {
-		*status = regs->rbx;
-		return HC_EXIT;
-	}
+	stats->errors++;
+	stats->not_kernel++;
+	if (stats->not_kernel <= HC_LOG_LIMIT)
+		log_warn("guest%u: hypercall %s (%#lx) from CPL %u refused: only the guest's kernel may call keyhole",
+			 vm->id, hypercall_name(regs->rax), regs->rax, cpl);
+	if (stats->not_kernel == HC_LOG_LIMIT)
+		log_warn("guest%u: further hypercalls from CPL > 0 are counted, not logged", vm->id);
+	regs->rax = (u64)(s64)-EPERM;
+	return HC_RESUME;
+}
+
+/* Every keyhole call but EXIT and NOP: the switch, and the log line of a failure. */
+static __attribute__((noinline)) enum hc_result keyhole_call(struct vm *vm, struct vcpu_regs *regs,
+							      struct hc_stats *stats)
+{
 	s64 r = call(vm, regs);
+
 	if (r < 0) {
 		stats->errors++;
 		if (stats->errors <= HC_LOG_LIMIT)
@@ -273,6 +268,30 @@ enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl
 	}
 	regs->rax = (u64)r;
 	return HC_RESUME;
+}
+
+enum hc_result hypercall(struct vm *vm, struct vcpu_regs *regs, unsigned int cpl, struct hc_stats *stats,
+			 u64 *status)
+{
+	stats->calls++;
+	/*
+	 * Invariant 7: VMCALL exits from every privilege level (SDM Vol. 3C,
+	 * 26.1.3), so a guest's user space reaches this point too.  Refused
+	 * before anything is decoded, as KVM's kvm_emulate_hypercall() does.
+	 */
+	if (unlikely(cpl != 0))
+		return refuse_user(vm, regs, cpl, stats);
+	if (!KH_HC_IS_KEYHOLE(regs->rax))
+		return kvm_hypercall(vm, regs, stats);
+	if (regs->rax == KH_HC_EXIT) {
+		*status = regs->rbx;
+		return HC_EXIT;
+	}
+	if (regs->rax == KH_HC_NOP) {
+		regs->rax = 0; /* what call() answers it, without its frame */
+		return HC_RESUME;
+	}
+	return keyhole_call(vm, regs, stats);
 }
 
 #ifdef KEYHOLE_HOSTED

@@ -184,47 +184,18 @@ int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 t
 	return -EINVAL;
 }
 
-/* The record's update, as KVM's record_steal_time() makes it. */
-static void steal_write(struct kvm_pv_vcpu *pv, struct kvm_steal_time *st, u64 ns)
-{
-	/* A version left odd by the guest's junk is made even first. */
-	u32 version = (st->version + 1) | 1;
-	st->version = version;
-	barrier();
-	st->preempted = 0;
-	st->steal += ns - pv->steal_ns_reported;
-	barrier();
-	st->version = version + 1;
-	pv->steal_ns_reported = ns;
-	pv->steal_updates++;
-}
-
-/* The general contract, out of line, so that the fast path below needs no stack frame of its own. */
-static __attribute__((noinline)) void steal_record_mapped(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ns)
+/* The general contract, out of line, so that the fast path (kvm_clock.h) needs no stack frame of its own. */
+void kvm_steal_record_mapped(struct guest_mem *mem, struct kvm_pv_vcpu *pv, u64 ns)
 {
 	struct gmap map;
 
-	if (gmap_map(&vm->mem, gpa_to_gfn(pv->steal_gpa), &map, &pv->steal_cache, true))
+	if (gmap_map(mem, gpa_to_gfn(pv->steal_gpa), &map, &pv->steal_cache, true))
 		return;
-	steal_write(pv, (struct kvm_steal_time *)((u8 *)map.hva + (pv->steal_gpa & (PAGE_SIZE - 1))), ns);
-	gmap_unmap(&vm->mem, &map, &pv->steal_cache, true, true);
+	kvm_steal_write(pv, (struct kvm_steal_time *)((u8 *)map.hva + (pv->steal_gpa & (PAGE_SIZE - 1))), ns);
+	gmap_unmap(mem, &map, &pv->steal_cache, true, true);
 }
 
-/*
- * Before every entry with steal time on.  A warm cache takes
- * gmap_map_fast(): no lock, and for a shared frame no call; anything else
- * (the first update, a stale cache) the general contract.
- */
 void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu)
 {
-	void *hva = NULL;
-
-	pv->steal_tsc += ticks;
-	u64 ns = pvclock_scale_delta(pv->steal_tsc, vm->clock.host.scale);
-	if (likely(gmap_map_fast(&vm->mem, gpa_to_gfn(pv->steal_gpa), &pv->steal_cache, cpu, &hva))) {
-		steal_write(pv, (struct kvm_steal_time *)((u8 *)hva + (pv->steal_gpa & (PAGE_SIZE - 1))), ns);
-		gmap_unmap_fast(&vm->mem, &pv->steal_cache, cpu, hva);
-		return;
-	}
-	steal_record_mapped(vm, pv, ns);
+	kvm_steal_update(&vm->mem, vm->clock.host.scale, pv, ticks, cpu);
 }

@@ -32,6 +32,7 @@
 #ifndef KEYHOLE_HV_VM_KVM_CLOCK_H
 #define KEYHOLE_HV_VM_KVM_CLOCK_H
 
+#include <keyhole/kvm_para.h>
 #include <keyhole/types.h>
 #include "lib/pvclock.h"
 #include "mm/gmap.h"
@@ -58,7 +59,7 @@ struct kvm_clock_vm {
 struct kvm_pv_vcpu {
 	u64 wall_clock_msr, system_time_msr, steal_msr;
 	struct gfn_cache time_cache, steal_cache;
-	bool steal_on;          /* enabled, and its record lies in guest memory */
+	bool steal_on;          /* enabled, and its record lies in guest memory (the vCPU's entry path has a copy, hv/vm/vcpu.h) */
 	u64 steal_gpa;
 	u64 steal_tsc;          /* keyhole's time since steal time was enabled, TSC ticks */
 	u64 steal_ns_reported;  /* of it, what the record has been given */
@@ -89,6 +90,46 @@ int kvm_msr_write(struct vm *vm, struct kvm_pv_vcpu *pv, u32 msr, u64 val, u64 t
  * update: the entry path pays one load when steal time is off.
  */
 void kvm_steal_record(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu);
+
+/* The record's update, as KVM's record_steal_time() makes it. */
+static inline void kvm_steal_write(struct kvm_pv_vcpu *pv, struct kvm_steal_time *st, u64 ns)
+{
+	/* A version left odd by the guest's junk is made even first. */
+	u32 version = (st->version + 1) | 1;
+	st->version = version;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler keeps the order: the guest reads it on another CPU */
+	st->preempted = 0;
+	st->steal += ns - pv->steal_ns_reported;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	st->version = version + 1;
+	pv->steal_ns_reported = ns;
+	pv->steal_updates++;
+}
+
+/* The update through gmap_map()/gmap_unmap(): a cold or stale cache (kvm_clock.c). */
+void kvm_steal_record_mapped(struct guest_mem *mem, struct kvm_pv_vcpu *pv, u64 ns);
+
+/*
+ * kvm_steal_record() itself, inline for the entry path (hv/vm/run.c: no
+ * call, no frame of its own): a warm cache takes gmap_map_fast(), no lock,
+ * and for a shared frame no call; anything else (the first update, a stale
+ * cache) the general contract.  mem and scale: the VM's memory and
+ * kvm-clock scale.
+ */
+static inline void kvm_steal_update(struct guest_mem *mem, struct pvclock_scale scale, struct kvm_pv_vcpu *pv,
+				    u64 ticks, unsigned int cpu)
+{
+	void *hva = NULL;
+
+	pv->steal_tsc += ticks;
+	u64 ns = pvclock_scale_delta(pv->steal_tsc, scale);
+	if (likely(gmap_map_fast(mem, gpa_to_gfn(pv->steal_gpa), &pv->steal_cache, cpu, &hva))) {
+		kvm_steal_write(pv, (struct kvm_steal_time *)((u8 *)hva + (pv->steal_gpa & (PAGE_SIZE - 1))), ns);
+		gmap_unmap_fast(mem, &pv->steal_cache, cpu, hva);
+		return;
+	}
+	kvm_steal_record_mapped(mem, pv, ns);
+}
 static inline void kvm_steal_account(struct vm *vm, struct kvm_pv_vcpu *pv, u64 ticks, unsigned int cpu)
 {
 	if (pv->steal_on)

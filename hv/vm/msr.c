@@ -108,7 +108,9 @@ static void handle_msr(struct vcpu *v, bool write)
 				break;
 			}
 			u64 now = rdtsc();
-			if (kvm_msr_write(v->vm, &v->pv, msr, val, now))
+			int r = kvm_msr_write(v->vm, &v->pv, msr, val, now);
+			v->steal_time = v->pv.steal_on; /* the entry path's copy (hv/vm/vcpu.h) */
+			if (r)
 				goto gp;
 			v->exit_tsc = now; /* steal time, if this turned it on, counts from here */
 			break;

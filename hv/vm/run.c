@@ -64,16 +64,15 @@ void vcpu_run_report_boot(u64 entry_tsc)
 }
 
 /*
- * Invariant 2 and, with audit=entry, invariant 1 and the frames the CPU
- * follows on entry: keyhole's tables, the guest's EPT tables and what the
- * VMCS points at must all be keyhole's own frames, before every entry.
+ * With audit=entry, invariant 1 and the frames the CPU follows on entry:
+ * keyhole's tables, the guest's EPT tables and what the VMCS points at must
+ * all be keyhole's own frames, before every entry (invariant 2, no fixmap
+ * slot busy, is entry_work()'s).
  */
 static void check_invariants(const struct vcpu *v)
 {
 	struct audit_report rep;
 
-	if (fixmap_busy(arch_cpu_id()))
-		panic("vmx: %u fixmap slots busy at VM entry (an unbalanced gmap_map?)", fixmap_busy(arch_cpu_id()));
 	if (!audit_every_entry)
 		return;
 	/*
@@ -145,25 +144,74 @@ static void deliver_nmi(struct vcpu *v)
 	v->nmi_pending = false;
 }
 
-void vcpu_run(struct vcpu *v)
+/*
+ * Everything an entry does beyond entering, when the test in vcpu_run()
+ * says there is something: the guest's stop, an NMI to hand on, invariant
+ * 2, the audit, a run's first entry, the watchdog and, last, steal time.
+ * Returns how to enter (VMX_ENTER_*), or -1: the vCPU stopped.
+ */
+static __attribute__((noinline)) int entry_work(struct vcpu *v, unsigned int cpu)
 {
-	while (v->state == VCPU_RUNNING) {
-		if (unlikely(__atomic_load_n(&v->vm->stopping, __ATOMIC_ACQUIRE))) {
-			vcpu_stop(v, "another vCPU of the guest was stopped");
-			break;
-		}
+	int how = VMX_ENTER_RESUME;
+
+	if (unlikely(__atomic_load_n(&v->vm->stopping, __ATOMIC_ACQUIRE))) {
+		vcpu_stop(v, "another vCPU of the guest was stopped");
+		return -1;
+	}
+	if (v->nmi_pending || trap_nmis_pending())
 		deliver_nmi(v);
+	/* Invariant 2: every fixmap slot of this CPU is free at entry. */
+	if (unlikely(fixmap_cpus[cpu].busy))
+		panic("vmx: %u fixmap slots busy at VM entry (an unbalanced gmap_map?)", fixmap_busy(cpu));
+	if (v->audit)
 		check_invariants(v);
+	if (v->first_entry) {
+		v->first_entry = false;
+		how = v->launched ? VMX_ENTER_FIRST_RESUME : VMX_ENTER_LAUNCH;
 		if (!v->launched) {
 			report_boot_to_guest();
 			v->watchdog_left = v->watchdog_budget = watchdog_ticks;
 		}
-		if (v->watchdog)
-			watchdog_arm(v);
-		/* Last before the entry: everything keyhole did since the exit is the guest's steal time. */
-		if (v->pv.steal_on)
-			kvm_steal_record(v->vm, &v->pv, rdtsc() - v->exit_tsc, this_cpu());
-		if (vmx_enter(&v->regs, v->launched)) {
+	}
+	if (v->watchdog)
+		watchdog_arm(v);
+	/* Last before the entry: everything keyhole did since the exit is the guest's steal time. */
+	if (v->steal_time)
+		kvm_steal_record(v->vm, &v->pv, rdtsc() - v->exit_tsc, cpu);
+	return how;
+}
+
+/*
+ * The loop.  One test before each entry decides whether entry_work() has
+ * anything to do: the vCPU's own flags (entry_work, one word), this CPU's
+ * busy fixmap slots (invariant 2: the count itself is the test), an NMI
+ * this CPU took in root mode, and the guest's stop.  Only then does the
+ * entry pay for what those need.
+ */
+void vcpu_run(struct vcpu *v)
+{
+	unsigned int cpu = this_cpu(); /* a vCPU runs on the CPU that set it up (hv/vm/vm_run.c) */
+	const u64 *busy = &fixmap_cpus[cpu].busy;
+
+	v->first_entry = true;
+	v->audit = audit_every_entry;
+	v->steal_time = v->pv.steal_on;
+	while (v->state == VCPU_RUNNING) {
+		int how = VMX_ENTER_RESUME;
+		/* stopping read as the byte it is: a bool would cost a normalisation here */
+		u64 work = v->entry_work | *busy | trap_nmis_pending() |
+			   __atomic_load_n((const u8 *)&v->vm->stopping, __ATOMIC_ACQUIRE);
+		if (unlikely(work)) {
+			if (work == VCPU_ENTRY_WORK_STEAL_ONLY) {
+				/* Steal time alone (every entry of a Linux guest): the update, nothing else to look at. */
+				kvm_steal_update(&v->vm->mem, v->vm->clock.host.scale, &v->pv, rdtsc() - v->exit_tsc, cpu);
+			} else {
+				how = entry_work(v, cpu);
+				if (how < 0)
+					break;
+			}
+		}
+		if (vmx_enter(&v->regs, how)) {
 			u32 e = vmx_insn_error();
 			log_err("guest%u: VM entry failed: %s (VM-instruction error %u)", v->vm->id,
 				vmx_insn_error_name(e), e);
@@ -171,14 +219,17 @@ void vcpu_run(struct vcpu *v)
 			vcpu_stop(v, "VM entry failed");
 			break;
 		}
-		if (v->pv.steal_on)
-			v->exit_tsc = rdtsc();
+		if (unlikely(v->entry_work & (VCPU_EXIT_WORK_WATCHDOG | VCPU_EXIT_WORK_STEAL))) {
+			if (v->steal_time)
+				v->exit_tsc = rdtsc();
+			if (v->watchdog)
+				watchdog_account(v);
+		}
 		v->launched = true;
 		v->exits++;
-		if (v->watchdog)
-			watchdog_account(v);
 		exit_dispatch(v);
 	}
+	v->regs.cr2 = read_cr2(); /* the guest's, left in the CPU since the run's first entry (hv/vmx/vmx_entry.S) */
 	if (v->watchdog)
 		log_info("guest%u: used %lu of its watchdog's %lu million TSC ticks", v->vm->id,
 			 (v->watchdog_budget - v->watchdog_left) / 1000000, v->watchdog_budget / 1000000);

@@ -17,6 +17,7 @@
 #include <keyhole/types.h>
 #include <x86/cr.h>
 #include "hv/loader/guest_load.h"
+#include "hv/vm/cpuid_policy.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vm/kvm_clock.h"
@@ -43,8 +44,29 @@ struct vcpu {
 	u64 exit_status;
 	const char *stop_reason;
 	u64 exits;
-	/* The watchdog (watchdog=): TSC ticks of guest time allowed and left, and the timer value last armed. */
-	bool watchdog;
+	/*
+	 * What a VM entry has to do beyond entering, one flag each, read as one
+	 * word by the entry path's test (hv/vm/run.c): the NMI a PC guest is
+	 * owed, the watchdog (watchdog=), steal time (a copy of pv.steal_on,
+	 * kept by hv/vm/msr.c, the one caller that changes it), the audit
+	 * (audit=entry) and the first entry of a run.
+	 */
+	union {
+		struct {
+			bool nmi_pending; /* a PC guest's NMI not delivered yet */
+			bool watchdog;
+			bool steal_time;
+			bool audit;
+			bool first_entry;
+		};
+		u64 entry_work;
+	};
+	/* The flags an exit looks at, in entry_work. */
+#define VCPU_EXIT_WORK_WATCHDOG 0xff00ull
+#define VCPU_EXIT_WORK_STEAL 0xff0000ull
+	/* entry_work with steal time on and nothing else. */
+#define VCPU_ENTRY_WORK_STEAL_ONLY 0x10000ull
+	/* The watchdog: TSC ticks of guest time allowed and left, and the timer value last armed. */
 	u64 watchdog_budget, watchdog_left;
 	u32 watchdog_armed;
 	struct hc_stats hc;
@@ -60,11 +82,15 @@ struct vcpu {
 	u64 msr_refusals;           /* MSR accesses answered with #GP (the first few are logged) */
 	u64 interrupts;             /* external-interrupt exits, each acknowledged and ended by keyhole */
 	u64 nmis;                   /* NMIs that arrived for this guest (in it, or in keyhole while it ran) */
-	bool nmi_pending;           /* a PC guest's NMI not delivered yet */
 	u8 ports_logged[65536 / 8]; /* unknown ports already reported */
 	struct kvm_pv_vcpu pv;      /* KVM's clock and steal-time MSRs (hv/vm/kvm_clock.h) */
+	struct cpuid_table cpuid;   /* the CPUID answers fixed for its life (hv/vm/cpuid_policy.h) */
 	u64 exit_tsc;               /* the TSC at the last VM exit, while steal time is on */
 };
+
+STATIC_ASSERT(__builtin_offsetof(struct vcpu, watchdog) == __builtin_offsetof(struct vcpu, entry_work) + 1 &&
+		      __builtin_offsetof(struct vcpu, steal_time) == __builtin_offsetof(struct vcpu, entry_work) + 2,
+	      "VCPU_EXIT_WORK_* name the watchdog's and steal time's bytes of entry_work (little-endian)");
 
 /* break_state: a test VM whose guest state is invalid on purpose (the kh-invalid-state module word). */
 int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bool break_state);
@@ -92,6 +118,9 @@ void vcpu_run_watchdog(u64 million_ticks);
 bool vcpu_watchdog_wanted(void);
 /* The TSC at keyhole's entry: the first VM entry reports the path length from there (make bench). */
 void vcpu_run_report_boot(u64 entry_tsc);
+
+/* Fills v->cpuid on the CPU the vCPU runs on, its VMCS's controls set (hv/vm/cpuid.c). */
+void cpuid_vcpu_init(struct vcpu *v);
 
 /* An NMI arrived while this guest ran: a PC guest gets it at the next entry, another guest only counts it. */
 void vcpu_note_nmi(struct vcpu *v);

@@ -190,6 +190,7 @@ int vcpu_init(struct vcpu *v, struct vm *vm, const struct guest_entry *entry, bo
 
 	vmx_vmcs_load(v->vmcs);
 	setup_controls(v);
+	cpuid_vcpu_init(v); /* after the controls: RDTSCP's is one of its inputs */
 	vmx_setup_host_state();
 	setup_guest_state(v, entry);
 	if (break_state)

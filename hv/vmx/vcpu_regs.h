@@ -12,7 +12,7 @@
 struct vcpu_regs {
 	u64 rax, rbx, rcx, rdx, rsi, rdi, rbp;
 	u64 r8, r9, r10, r11, r12, r13, r14, r15;
-	u64 cr2; /* not in the VMCS: switched by the stub */
+	u64 cr2; /* not in the VMCS: loaded by the stub at a run's first entry, read back at its end */
 };
 
 #endif

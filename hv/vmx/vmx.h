@@ -62,15 +62,19 @@ const char *vmx_diagnose_guest_state(const char **why);
 void vmread_failed(u32 field) __attribute__((noreturn, cold));
 void vmwrite_failed(u32 field, u64 value) __attribute__((noreturn, cold));
 
+/*
+ * VMREAD and VMWRITE set CF or ZF on VMfail (SDM Vol. 3C, 31.2 "Conventions"):
+ * one JBE straight to the out-of-line report (asm goto), so a field access
+ * on the exit path is the instruction, the field number and that branch.
+ */
 static inline u64 vmread(u32 field)
 {
 	u64 v;
-	u8 fail;
 
-	__asm__ volatile("vmread %2, %1; setna %0" : "=qm"(fail), "=rm"(v) : "r"((u64)field) : "cc");
-	if (unlikely(fail))
-		vmread_failed(field);
+	__asm__ goto("vmread %1, %0; jbe %l2" : "=rm"(v) : "r"((u64)field) : "cc" : fail);
 	return v;
+fail:
+	vmread_failed(field);
 }
 
 static inline int vmwrite_safe(u32 field, u64 value)
@@ -83,14 +87,24 @@ static inline int vmwrite_safe(u32 field, u64 value)
 
 static inline void vmwrite(u32 field, u64 value)
 {
-	if (unlikely(vmwrite_safe(field, value)))
-		vmwrite_failed(field, value);
+	__asm__ goto("vmwrite %1, %0; jbe %l2" : : "r"((u64)field), "rm"(value) : "cc" : fail);
+	return;
+fail:
+	vmwrite_failed(field, value);
 }
 
 /* INVEPT is legal from now on (hv/cpu/arch_mm.c). */
 void arch_vmx_on(u64 invept_type);
 
-/* The entry/exit stub (hv/vmx/vmx_entry.S): 0 after a VM exit, 1 if the entry failed. */
-int vmx_enter(struct vcpu_regs *regs, int launched);
+/*
+ * The entry/exit stub (hv/vmx/vmx_entry.S): 0 after a VM exit, 1 if the
+ * entry failed.  how: VMX_ENTER_RESUME for every entry but a run's first,
+ * which also sets HOST_RSP and loads the guest's CR2: VMX_ENTER_LAUNCH for
+ * a VMCS never launched, VMX_ENTER_FIRST_RESUME for one that was.
+ */
+#define VMX_ENTER_RESUME 0
+#define VMX_ENTER_FIRST_RESUME 1
+#define VMX_ENTER_LAUNCH 2
+int vmx_enter(struct vcpu_regs *regs, int how);
 
 #endif

@@ -135,3 +135,69 @@ TEST(cpuid_leaf1_and_rdtscp_follow_the_guest)
 	EXPECT_EQ(cpuid_policy(CPUID_LEAF_STRUCT_EXT, 0, &isolated, everything).ecx & CPUID_7_ECX_RDPID, 0);
 	EXPECT(cpuid_policy(CPUID_LEAF_EXT_INFO, 0, &linux_guest, everything).edx & CPUID_81_EDX_RDTSCP);
 }
+
+/*
+ * An imagined CPU whose answers differ for every leaf, and for every
+ * subleaf of the leaves the SDM gives subleaves (Vol. 2A, CPUID: 4, 7, 0xB,
+ * 0xD, 0xF, 0x10, 0x12, 0x14, 0x17, 0x18, 0x1B, 0x1D, 0x1F, 0x20 and up),
+ * so that a leaf the table wrongly took as fixed shows up as a mismatch.
+ */
+static bool sdm_has_subleaves(u32 leaf)
+{
+	switch (leaf) {
+	case 0x4: case 0x7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12: case 0x14: case 0x17: case 0x18:
+	case 0x1b: case 0x1d: case 0x1f:
+		return true;
+	}
+	return leaf >= 0x20 && leaf < CPUID_LEAF_EXT_BASE;
+}
+
+static struct cpuid_regs varied(u32 leaf, u32 sub)
+{
+	if (leaf == 0 || leaf == CPUID_LEAF_EXT_BASE || (leaf == CPUID_LEAF_XSAVE && (sub == 0 || (sub >= 2 && sub < 19))))
+		return everything(leaf, sub);
+	u32 s = sdm_has_subleaves(leaf) ? sub : 0;
+	u32 x = leaf * 0x9e3779b1u + s * 0x85ebca6bu;
+	return (struct cpuid_regs){ x | 1, x ^ 0xdeadbeefu, ~x, x * 3 };
+}
+
+TEST(cpuid_table_answers_what_the_policy_answers)
+{
+	static const u32 subs[] = { 0, 1, 2, 3, 7, 63 };
+	static const u64 xcr0s[] = { 0x3, 0xe7, 0x2e7 };
+
+	for (int platform = 0; platform < 2; platform++) {
+		for (int rdtscp = 0; rdtscp < 2; rdtscp++) {
+			struct cpuid_guest fixed = { .pc = platform, .rdtscp = rdtscp };
+			struct cpuid_table t;
+			cpuid_table_init(&t, &fixed, varied);
+			for (u32 leaf = 0; leaf < 0x8000000bu; leaf = leaf == 0x24 ? CPUID_LEAF_EXT_BASE : leaf + 1) {
+				for (size_t k = 0; k < ARRAY_SIZE(subs); k++) {
+					for (int cr4 = 0; cr4 < 4; cr4++) {
+						struct cpuid_guest g = fixed;
+						g.osxsave = cr4 & 1;
+						g.ospke = cr4 & 2;
+						g.xcr0 = xcr0s[(leaf + k + cr4) % ARRAY_SIZE(xcr0s)];
+						struct cpuid_regs want = cpuid_policy(leaf, subs[k], &g, varied), got;
+						if (!cpuid_table_lookup(&t, leaf, g.osxsave, &got))
+							continue; /* asked of the policy at the exit */
+						EXPECT_EQ(memcmp(&got, &want, sizeof(got)), 0);
+						if (memcmp(&got, &want, sizeof(got)))
+							printf("  leaf %#x subleaf %u cr4 %d: the table differs\n", leaf, subs[k], cr4);
+					}
+				}
+			}
+		}
+	}
+	/* What the table leaves to the policy: the leaves with subleaves or state. */
+	struct cpuid_table t;
+	struct cpuid_regs c;
+	cpuid_table_init(&t, &linux_guest, varied);
+	EXPECT(!cpuid_table_lookup(&t, CPUID_LEAF_STRUCT_EXT, true, &c));
+	EXPECT(!cpuid_table_lookup(&t, CPUID_LEAF_XSAVE, true, &c));
+	EXPECT(!cpuid_table_lookup(&t, 0xb, true, &c));
+	EXPECT(!cpuid_table_lookup(&t, 0x40000000u, true, &c)); /* keyhole's own: hv/vm/cpuid.c */
+	EXPECT(cpuid_table_lookup(&t, 0, false, &c) && c.eax == CPUID_POLICY_MAX_BASIC);
+	EXPECT(cpuid_table_lookup(&t, CPUID_LEAF_FEATURES, true, &c) && (c.ecx & CPUID_1_ECX_OSXSAVE));
+	EXPECT(cpuid_table_lookup(&t, CPUID_LEAF_FEATURES, false, &c) && !(c.ecx & CPUID_1_ECX_OSXSAVE));
+}
