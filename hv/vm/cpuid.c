@@ -5,13 +5,32 @@
  */
 #include <keyhole/hypercall.h>
 #include <keyhole/kvm_para.h>
+#include <x86/cpu.h>
 #include <x86/cpuid.h>
 #include <x86/cr.h>
+#include "hv/runtime/console.h"
 #include "hv/vm/cpuid_policy.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vm/vcpu.h"
+#include "hv/vm/vm.h"
 #include "hv/vmx/vmx.h"
+
+static bool bench_markers;
+
+void cpuid_bench_markers(bool on)
+{
+	bench_markers = on;
+}
+
+/* KH_CPUID_BENCH_MARK with `bench`: the phase's exits by reason (hv/vm/exit_stats.h), at every log level. */
+static void bench_marker(struct vcpu *v, u32 subleaf)
+{
+	char line[512];
+
+	if (exit_stats_marker(&v->stats, subleaf, rdtsc(), v->pv.steal_tsc, line, sizeof(line)))
+		console_printf_always(LOG_TAG_HV, "guest%u: %s", v->vm->id, line);
+}
 
 static struct cpuid_regs cpu_cpuid(u32 leaf, u32 subleaf)
 {
@@ -42,6 +61,9 @@ void handle_cpuid(struct vcpu *v)
 		c.eax = KH_FEAT_MEM_PROTECTED | (hypercall_diag_offered() ? KH_FEAT_DIAG : 0);
 		c.ebx = KH_ABI_VERSION;
 		c.ecx = KH_HC_BASE; /* where keyhole's hypercalls start */
+	} else if (leaf == KH_CPUID_BENCH_MARK) {
+		if (bench_markers)
+			bench_marker(v, sub); /* the answer stays all zeros */
 	} else if (leaf == KVM_CPUID_SIGNATURE) {
 		/* KVM's leaves one step of 0x100 up, where Linux's scan finds them (keyhole/kvm_para.h). */
 		c = (struct cpuid_regs){ KVM_CPUID_FEATURES, KVM_SIGNATURE_EBX, KVM_SIGNATURE_ECX, KVM_SIGNATURE_EDX };

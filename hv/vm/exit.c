@@ -179,6 +179,9 @@ static const exit_handler handlers[] = {
 	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 };
 
+/* Every reason with a handler has its count (exit_dispatch() counts after the handler check). */
+STATIC_ASSERT(ARRAY_SIZE(handlers) <= EXIT_STATS_REASONS, "struct exit_stats has no count for some handled exit reason");
+
 /*
  * An exit in the middle of delivering an event (an EPT violation on the
  * guest's IDT or stack, say) leaves the event in the IDT-vectoring
@@ -225,6 +228,7 @@ void exit_dispatch(struct vcpu *v)
 		vcpu_fail(v, vmx_exit_reason_name(basic));
 		return;
 	}
+	v->stats.by_reason[basic]++;
 	requeue_vectoring_event();
 	handlers[basic](v);
 }

@@ -17,6 +17,7 @@
 #include <keyhole/types.h>
 #include <x86/cr.h>
 #include "hv/loader/guest_load.h"
+#include "hv/vm/exit_stats.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vm/kvm_clock.h"
@@ -43,6 +44,7 @@ struct vcpu {
 	u64 exit_status;
 	const char *stop_reason;
 	u64 exits;
+	struct exit_stats stats; /* exits by basic reason, since the last bench marker (hv/vm/exit_stats.h) */
 	/* The watchdog (watchdog=): TSC ticks of guest time allowed and left, and the timer value last armed. */
 	bool watchdog;
 	u64 watchdog_budget, watchdog_left;
