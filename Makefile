@@ -35,7 +35,7 @@ HV_SRCS := $(BOOT_SRCS) $(HV_RUNTIME_SRCS) $(HV_CPU_SRCS) $(HV_VMX_SRCS) $(HV_VM
 # What the host unit tests and fuzzers build: the portable core, and the hv/
 # files that are plain C over it (no instruction of their own).
 HOSTED_SRCS := $(LIB_SRCS) $(MM_SRCS) $(EPT_SRCS) $(HV_LOADER_SRCS) \
-	hv/vm/hypercall.c hv/vm/kvm_clock.c hv/vm/vm_mem.c hv/vm/cpuid_policy.c hv/vm/cmos.c hv/vm/xcr0.c hv/vmx/vmx_caps.c \
+	hv/vm/hypercall.c hv/vm/kvm_clock.c hv/vm/vm_mem.c hv/vm/cpuid_policy.c hv/vm/cmos.c hv/vm/xcr0.c hv/vm/exit_stats.c hv/vmx/vmx_caps.c \
 	hv/vmx/vmx_names.c hv/runtime/shutdown_plan.c boot/efi/memclass.c boot/efi/optparse.c hv/platform/madt.c
 
 # ---- flags --------------------------------------------------------------------

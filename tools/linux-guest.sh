@@ -4,9 +4,11 @@
 #
 #   tools/linux-guest.sh kernel OUTDIR      OUTDIR/bzImage: the kernel of Debian's
 #                                           linux-image-amd64 (apt-get download)
-#   tools/linux-guest.sh initrd OUTDIR INIT OUTDIR/initrd.cpio.gz: busybox-static, INIT as /init,
+#   tools/linux-guest.sh initrd OUTDIR INIT [TOOL]...
+#                                           OUTDIR/initrd.cpio.gz: busybox-static, INIT as /init,
 #                                           and from INIT's folder hcprobe.c and kvmclock.c
-#                                           as /bin/hcprobe and /bin/kvmclock
+#                                           as /bin/hcprobe and /bin/kvmclock, and each
+#                                           TOOL.c there as /bin/TOOL (make bench-linux's bench)
 #
 # Nothing is installed: the packages are downloaded into OUTDIR and unpacked
 # there with dpkg-deb.  LINUX_PACKAGE names another kernel package.
@@ -45,6 +47,7 @@ kernel)
 	;;
 initrd)
 	init=$3
+	shift 3
 	download busybox-static
 	root=$out/initramfs
 	rm -rf "$root" "$out/busybox-pkg"
@@ -56,7 +59,7 @@ initrd)
 	chmod 755 "$root/init"
 	# The unprivileged hypercall probe (tests/linux/hcprobe.c) and the clock and steal-time
 	# probe (tests/linux/kvmclock.c), static, with the host's gcc.
-	for tool in hcprobe kvmclock; do
+	for tool in hcprobe kvmclock "$@"; do
 		${CC:-gcc} -static -O2 -Wall -Wextra -Werror -Iinclude -o "$root/bin/$tool" "$(dirname "$init")/$tool.c"
 	done
 	# The console the kernel opens for /init; without root, /init mounts devtmpfs instead.
@@ -66,7 +69,7 @@ initrd)
 	echo "  INITRD  $out/initrd.cpio.gz"
 	;;
 *)
-	echo "usage: linux-guest.sh kernel OUTDIR | initrd OUTDIR INIT" >&2
+	echo "usage: linux-guest.sh kernel OUTDIR | initrd OUTDIR INIT [TOOL]..." >&2
 	exit 2
 	;;
 esac

@@ -271,6 +271,7 @@ void hv_main(const struct boot_info *bi)
 	vcpu_run_report_boot(bi->entry_tsc);
 	hypercall_configure(opt.diag, opt.test_hooks);
 	vm_report_costs(cmdline_flag(bi->cmdline, "bench"));
+	cpuid_bench_markers(cmdline_flag(bi->cmdline, "bench"));
 	bool selftest_failed = cmdline_flag(bi->cmdline, "selftest") && selftest_run();
 
 	int r = vmx_enable(&why);

@@ -179,6 +179,9 @@ static const exit_handler handlers[] = {
 	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 };
 
+/* Every reason with a handler has its count (exit_dispatch() counts after the handler check). */
+STATIC_ASSERT(ARRAY_SIZE(handlers) <= EXIT_STATS_REASONS, "struct exit_stats has no count for some handled exit reason");
+
 /*
  * An exit in the middle of delivering an event (an EPT violation on the
  * guest's IDT or stack, say) leaves the event in the IDT-vectoring
@@ -230,6 +233,7 @@ void exit_dispatch(struct vcpu *v)
 		exit_unexpected(v, reason);
 		return;
 	}
+	v->stats.by_reason[basic]++;
 	/* Read at every exit (SDM 28.2.4); its rare valid case out of line. */
 	u32 vectoring = (u32)vmread(IDT_VECTORING_INFO_FIELD);
 	if (unlikely(vectoring & INTR_INFO_VALID))

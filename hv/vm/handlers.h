@@ -17,6 +17,8 @@
 struct vcpu;
 
 void handle_cpuid(struct vcpu *v);
+/* `bench` on the command line: KH_CPUID_BENCH_MARK logs the exits by reason (keyhole/hypercall.h). */
+void cpuid_bench_markers(bool on);
 /* The XCR0 bits a guest may set (cpuid.c's leaf 0xD says the same). */
 u64 cpuid_guest_xcr0_allowed(void);
 void handle_rdmsr(struct vcpu *v);

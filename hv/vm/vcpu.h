@@ -18,6 +18,7 @@
 #include <x86/cr.h>
 #include "hv/loader/guest_load.h"
 #include "hv/vm/cpuid_policy.h"
+#include "hv/vm/exit_stats.h"
 #include "hv/vm/handlers.h"
 #include "hv/vm/hypercall.h"
 #include "hv/vm/kvm_clock.h"
@@ -66,6 +67,7 @@ struct vcpu {
 #define VCPU_EXIT_WORK_STEAL 0xff0000ull
 	/* entry_work with steal time on and nothing else. */
 #define VCPU_ENTRY_WORK_STEAL_ONLY 0x10000ull
+	struct exit_stats stats; /* exits by basic reason, since the last bench marker (hv/vm/exit_stats.h) */
 	/* The watchdog: TSC ticks of guest time allowed and left, and the timer value last armed. */
 	u64 watchdog_budget, watchdog_left;
 	u32 watchdog_armed;

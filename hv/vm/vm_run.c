@@ -175,10 +175,14 @@ static void guest_finish(struct guest *g)
 	 */
 	if (g->is_linux)
 		platform_mask_pics();
-	/* Exits per second of the guest's time (its kvm-clock's, from set-up to now): make bench-linux's figure. */
+	/*
+	 * Exits per second of the guest's time (its kvm-clock's, from set-up to
+	 * now): make bench-linux's figure, so with `bench` at every log level.
+	 */
 	u64 ms = pvclock_scale_delta(rdtsc() - g->vm.clock.tsc_zero, g->vm.clock.host.scale) / 1000000;
-	if (ms)
-		log_info("guest%u: %lu exits in %lu ms of its clock: %lu per second", id, exits, ms, exits * 1000 / ms);
+	if (ms && (console_log_level() >= LOG_INFO || bench_lines))
+		console_printf_always(LOG_TAG_HV, "guest%u: %lu exits in %lu ms of its clock: %lu per second", id, exits,
+				      ms, exits * 1000 / ms);
 	if (g->lapic_timer)
 		log_info("guest%u: LAPIC timer test: %lu timer interrupt(s) taken through %lu external-interrupt exit(s) "
 			 "while it ran", id, g->res[0].timer_interrupts, g->res[0].interrupts);

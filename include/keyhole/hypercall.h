@@ -10,6 +10,11 @@
  * hypervisor leaf in EAX and the signature "KeyholeHV\0\0\0" in EBX, ECX,
  * EDX; leaf 0x40000001 returns the feature bits below in EAX, the ABI
  * version (2) in EBX and KH_HC_BASE, where keyhole's calls start, in ECX.
+ * Leaf 0x40000002 (KH_CPUID_BENCH_MARK) is a benchmark hook, not a feature,
+ * and not counted in 0x40000000's EAX: it reads all zeros, and only when
+ * keyhole's command line says `bench` does it also end a phase of make
+ * bench-linux (hv/vm/exit_stats.h).  Every other leaf of 0x400000xx reads
+ * zeros.
  *
  * Why version 2: keyhole offers KVM's paravirtual interface too
  * (keyhole/kvm_para.h), and a KVM-aware guest makes KVM's hypercalls, whose
@@ -40,6 +45,17 @@
 #define KH_SIGNATURE_ECX 0x48656c6fu /* "oleH" */
 #define KH_SIGNATURE_EDX 0x00000056u /* "V\0\0\0" */
 #define KH_ABI_VERSION 2u
+
+/*
+ * The bench marker (make bench-linux): from any privilege level, since a
+ * phase marker from Linux's userspace cannot be a hypercall (CPL 3 is
+ * refused).  Always all zeros in EAX-EDX.  With `bench` on keyhole's command
+ * line, subleaf (ECX) N > 0 makes keyhole log "guestG: bench-linux marker N:
+ * E exits in T TSC ticks, K of them in keyhole: CPUID a, IO_INSTRUCTION b,
+ * ..." for the vCPU's exits since its last marker (the first 32 markers of
+ * a vCPU only); subleaf 0 starts the counts again without a line.
+ */
+#define KH_CPUID_BENCH_MARK 0x40000002u
 
 /* Feature bits in CPUID 0x40000001.EAX */
 #define KH_FEAT_MEM_PROTECTED (1u << 0) /* ENABLE_MEM_PROTECTED, MEM_SHARE, MEM_UNSHARE */
