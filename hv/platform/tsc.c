@@ -4,8 +4,9 @@
  * Rate: the TSC ticks counted against PIT counter 2 over at least
  * PIT_CALIBRATE_MS (the PIT's 1.193182 MHz is the same on every PC; Linux's
  * pit_calibrate_tsc() measures the same way).  The watch starts before the
- * memory set-up and is read after it, so the boot's own work fills the
- * window rather than a busy wait (hv/platform/pit.h's stopwatch).  CPUID 0x15 gives the exact
+ * first guest's memory is zeroed and is read after it, so the boot's own
+ * work fills the window rather than a busy wait (hv/platform/pit.h's
+ * stopwatch).  CPUID 0x15 gives the exact
  * rate where the CPU enumerates it (SDM Vol. 2A, CPUID leaf 15H: TSC =
  * crystal * EBX / EAX; a crystal of 0 is not enumerated, and leaf 16H's
  * base frequency stands in, as the SDM's note on 15H suggests, but that is
@@ -149,7 +150,19 @@ static u64 rtc_unix_time(void)
 	return unix_time_of(year, bcd(b.mon, bin), bcd(b.day, bin), hour, bcd(b.min, bin), bcd(b.sec, bin));
 }
 
+static void tsc_measure(void);
+
 void tsc_calibrate(void)
+{
+	static bool done;
+
+	if (done)
+		return; /* once per boot: the first guest's set-up */
+	done = true;
+	tsc_measure();
+}
+
+static void tsc_measure(void)
 {
 	bool exact;
 	u64 window_us;

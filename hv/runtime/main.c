@@ -260,12 +260,10 @@ void hv_main(const struct boot_info *bi)
 	parse_options(bi->cmdline, &opt);
 
 	desc_init();
-	tsc_calibrate_begin(); /* the PIT counts while memory is set up: tsc_calibrate() reads it */
 	mm_setup(bi);
 	platform_mask_pics();
 	if (lapic_init())
 		platform_init(bi);
-	tsc_calibrate();
 	vcpu_run_audit_every_entry(opt.audit_every_entry);
 	vcpu_run_watchdog(opt.watchdog);
 	vcpu_run_report_boot(bi->entry_tsc);
@@ -282,6 +280,13 @@ void hv_main(const struct boot_info *bi)
 	smp_start(bi->cmdline, platform_madt());
 	if (cmdline_flag(bi->cmdline, "selftest") && selftest_smp_run(opt.test_hooks))
 		selftest_failed = true;
+	/*
+	 * The PIT counts from here while the first guest's memory is zeroed, the
+	 * longest work of the boot: its set-up reads the TSC's rate off it
+	 * (guest_setup()), so the calibration costs no wait of its own.  After
+	 * the other CPUs' start, whose INIT/SIPI delays reload the PIT.
+	 */
+	tsc_calibrate_begin();
 
 	/*
 	 * Modules, by their first word: "linux" is a bzImage (the rest of the

@@ -328,13 +328,15 @@ static int guest_setup(struct guest *g, unsigned int id, const struct guest_imag
 	r = vm_mem_init(&g->vm, id, ept_level);
 	if (r)
 		return r;
-	kvm_clock_vm_init(&g->vm.clock, tsc_host_clock(), rdtsc());
 	r = vm_mem_add(&g->vm, _gfn(0), mem_bytes >> PAGE_SHIFT);
 	if (r) {
 		report_no_memory(id, mem_bytes, r);
 		vm_mem_destroy(&g->vm);
 		return r;
 	}
+	/* The first guest's zeroed memory was the TSC calibration's window (hv/runtime/main.c). */
+	tsc_calibrate();
+	kvm_clock_vm_init(&g->vm.clock, tsc_host_clock(), rdtsc());
 	/* Before the load: then even the loader's writes reach the guest through the fixmap only. */
 	if (protect && (r = guest_mem_protect_all(&g->vm.mem))) {
 		log_err("guest%u: cannot protect its memory (%d)", id, r);
