@@ -569,7 +569,6 @@ static int free_locked(u64 f, u64 n)
 		return -EINVAL;
 	bool guest = frame_owner_is_guest(owner);
 
-	audit_note_free(); /* owners change below (to free, or one frame to keyhole's pool) */
 	/* Invariant 4: a guest's frames are zeroed now, before anybody can have them. */
 	if (guest)
 		zero_unclean(f, n);
@@ -581,12 +580,14 @@ static int free_locked(u64 f, u64 n)
 			/* Nothing free on the whole machine: the run's first frame (zeroed) becomes the pool page. */
 			pool_add_page(f);
 			set_run(f, 1, FRAME_HV, false);
+			audit_note_free(); /* after the change: a pass that began before it must not count as having seen it */
 			if (--n == 0)
 				return 0;
 			f++;
 		}
 	}
 	set_run(f, n, FRAME_FREE, guest);
+	audit_note_free(); /* after the change, as above */
 	nfree += n;
 	/* Next-fit restarts at the lowest freed frame: memory is reused before new memory is touched. */
 	cursor = MIN(cursor, f);

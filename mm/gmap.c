@@ -232,7 +232,7 @@ static void change_begin(struct guest_mem *m)
 	 * other.
 	 */
 	__atomic_store_n(&m->changing, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&m->mappers, __ATOMIC_ACQUIRE))
+	while (__atomic_load_n(&m->mappers, __ATOMIC_SEQ_CST))
 		wait_for_zero(m, &m->mappers);
 }
 
@@ -338,7 +338,7 @@ static inline void count_mapping(struct guest_mem *m, unsigned int cpu)
 {
 	for (;;) {
 		__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
-		if (likely(!__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE)) || m->depth[cpu])
+		if (likely(!__atomic_load_n(&m->changing, __ATOMIC_SEQ_CST)) || m->depth[cpu])
 			return;
 		__atomic_sub_fetch(&m->mappers, 1, __ATOMIC_RELEASE);
 		while (__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE))
@@ -359,8 +359,14 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 
 	unsigned int cpu = arch_cpu_id();
 	count_mapping(m, cpu);
-	if (cache && cache->valid && gfn_x(cache->gfn) == gfn_x(gfn) &&
-	    cache->generation == __atomic_load_n(&m->generation, __ATOMIC_RELAXED)) {
+	/*
+	 * One reading of the generation for the compare and the fill, before
+	 * the slot's dirty log is looked at: dirty_log_start() publishes the log
+	 * before it bumps the generation, so a cache filled with this generation
+	 * either saw the log or is stale by the next one.
+	 */
+	u64 gen = __atomic_load_n(&m->generation, __ATOMIC_ACQUIRE);
+	if (cache && cache->valid && gfn_x(cache->gfn) == gfn_x(gfn) && cache->generation == gen) {
 		mfn = cache->pfn;
 		protected = cache->protected;
 	} else {
@@ -374,7 +380,7 @@ int gmap_map(struct guest_mem *m, gfn_t gfn, struct gmap *map, struct gfn_cache 
 		protected = frame_is_protected(mfn);
 		if (cache) {
 			u64 bit, *word = dirty_word(s, i, &bit);
-			*cache = (struct gfn_cache){ gfn, mfn, m->generation, true, protected,
+			*cache = (struct gfn_cache){ gfn, mfn, gen, true, protected,
 						     protected ? NULL : phys_to_virt(mfn_to_pa(mfn)), word, bit };
 		}
 	}
@@ -446,7 +452,10 @@ static int dirty_log_start(struct guest_mem *m, struct mem_slot *s)
 	int r = frames_alloc(frames, FRAME_HV, &mfn);
 
 	if (r) {
-		log_warn("gmap: VM %u: no memory for a dirty log of %lu pages (%d)", m->id, s->npages, r);
+		/* Once per VM: a guest asking again and again must not flood the console (its callers get -ENOMEM). */
+		if (!__atomic_exchange_n(&m->dirty_log_warned, true, __ATOMIC_RELAXED))
+			log_warn("gmap: VM %u: no memory for a dirty log of %lu pages (%d): DIAG_DIRTY answers -ENOMEM",
+				 m->id, s->npages, r);
 		return r;
 	}
 	spin_lock(&m->lock);

@@ -71,6 +71,7 @@ struct guest_mem {
 	unsigned int nslots;
 	u16 owner;            /* frame owner id */
 	bool protected_mode;  /* ENABLE_MEM_PROTECTED was called */
+	bool dirty_log_warned; /* the dirty log's allocation failed and was said (once per VM) */
 	u64 generation;
 	u32 mappers;          /* live gmap mappings, all CPUs */
 	u32 changing;         /* a protection change is waiting for the drain or running */
@@ -149,9 +150,9 @@ static inline bool gmap_map_fast(struct guest_mem *m, gfn_t gfn, const struct gf
 {
 	if (!c->valid || gfn_x(c->gfn) != gfn_x(gfn))
 		return false;
-	/* Counted first, then changing and the generation read: why that is safe, gmap.c above map_cached(). */
+	/* Counted first, then changing and the generation read: why that is safe, gmap.c above count_mapping(). */
 	__atomic_add_fetch(&m->mappers, 1, __ATOMIC_SEQ_CST);
-	if (unlikely(__atomic_load_n(&m->changing, __ATOMIC_ACQUIRE) ||
+	if (unlikely(__atomic_load_n(&m->changing, __ATOMIC_SEQ_CST) ||
 		     c->generation != __atomic_load_n(&m->generation, __ATOMIC_RELAXED)))
 		goto back_off;
 	if (c->protected) {
@@ -191,7 +192,7 @@ static inline int gmap_for_each_piece(struct guest_mem *m, u64 gpa, u64 len, boo
 	if (len == 0)
 		return 0;
 	/* Within one page, gmap_map() checking its gfn is the whole range check (-EINVAL before fn is called). */
-	if ((gpa & (PAGE_SIZE - 1)) + len > PAGE_SIZE && !guest_mem_range_ok(m, gpa, len))
+	if (len > PAGE_SIZE - (gpa & (PAGE_SIZE - 1)) && !guest_mem_range_ok(m, gpa, len))
 		return -EINVAL;
 	while (len) {
 		struct gmap map;

@@ -193,17 +193,22 @@ void vcpu_run(struct vcpu *v)
 {
 	unsigned int cpu = this_cpu(); /* a vCPU runs on the CPU that set it up (hv/vm/vm_run.c) */
 	const u64 *busy = &fixmap_cpus[cpu].busy;
+	bool cr2_loaded = false; /* a run that ends before its first exit leaves some other CR2 in the CPU */
 
 	v->first_entry = true;
 	v->audit = audit_every_entry;
 	v->steal_time = v->pv.steal_on;
 	while (v->state == VCPU_RUNNING) {
 		int how = VMX_ENTER_RESUME;
-		/* stopping read as the byte it is: a bool would cost a normalisation here */
-		u64 work = v->entry_work | *busy | trap_nmis_pending() |
-			   __atomic_load_n((const u8 *)&v->vm->stopping, __ATOMIC_ACQUIRE);
-		if (unlikely(work)) {
-			if (work == VCPU_ENTRY_WORK_STEAL_ONLY) {
+		/*
+		 * stopping read as the byte it is: a bool would cost a normalisation
+		 * here.  The busy slots and the NMI count are counts, not flags:
+		 * they stay out of the steal-only comparison (an NMI count of
+		 * exactly that value must not pass for steal time alone).
+		 */
+		u64 other = *busy | trap_nmis_pending() | __atomic_load_n((const u8 *)&v->vm->stopping, __ATOMIC_ACQUIRE);
+		if (unlikely(v->entry_work | other)) {
+			if (!other && v->entry_work == VCPU_ENTRY_WORK_STEAL_ONLY) {
 				/* Steal time alone (every entry of a Linux guest): the update, nothing else to look at. */
 				kvm_steal_update(&v->vm->mem, v->vm->clock.host.scale, &v->pv, rdtsc() - v->exit_tsc, cpu);
 			} else {
@@ -227,10 +232,12 @@ void vcpu_run(struct vcpu *v)
 				watchdog_account(v);
 		}
 		v->launched = true;
+		cr2_loaded = true;
 		v->exits++;
 		exit_dispatch(v);
 	}
-	v->regs.cr2 = read_cr2(); /* the guest's, left in the CPU since the run's first entry (hv/vmx/vmx_entry.S) */
+	if (cr2_loaded)
+		v->regs.cr2 = read_cr2(); /* the guest's, left in the CPU since the run's first entry (hv/vmx/vmx_entry.S) */
 	if (v->watchdog)
 		log_info("guest%u: used %lu of its watchdog's %lu million TSC ticks", v->vm->id,
 			 (v->watchdog_budget - v->watchdog_left) / 1000000, v->watchdog_budget / 1000000);

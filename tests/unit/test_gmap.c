@@ -1,6 +1,7 @@
 /*
  * Guest memory and the guest-map contract, clause by clause (mm/gmap.h).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "hv/vm/vm.h"
 #include "mm/audit.h"
@@ -396,6 +397,25 @@ TEST(gmap_copy_out_of_range_copies_nothing)
 	EXPECT_EQ(copy_from_guest(&vm.mem, buf, 1024 * PAGE_SIZE, 1), -EINVAL);
 	EXPECT_EQ(copy_from_guest(&vm.mem, buf, 0x10010ULL * PAGE_SIZE - 1, 2), -EINVAL);
 	EXPECT(!gmap_dirty_test_and_clear(&vm.mem, _gfn(1023)));
+}
+
+/* A length so large that offset + length wraps: still refused whole, nothing copied (the in-page shortcut). */
+TEST(gmap_copy_of_a_wrapping_length_copies_nothing)
+{
+	struct vm vm;
+	const size_t size = 5u << 20; /* more than the 4 MiB slot: a copy that ran would stop inside it */
+	u8 *dst = malloc(size);
+
+	make_vm(&vm);
+	memset(dst, 0xee, size);
+	EXPECT_EQ(copy_from_guest(&vm.mem, dst, 0x10, ~0ULL - 5), -EINVAL);
+	size_t touched = 0;
+	for (size_t i = 0; i < size; i++)
+		touched += dst[i] != 0xee;
+	EXPECT_EQ(touched, 0);
+	EXPECT_EQ(copy_to_guest(&vm.mem, 0x10, dst, ~0ULL - 5), -EINVAL);
+	EXPECT_EQ(fixmap_busy(0), 0);
+	free(dst);
 }
 
 TEST(gmap_memory_added_after_enable_is_protected)
