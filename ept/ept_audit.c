@@ -110,7 +110,7 @@ static unsigned int audit(const struct ept *ept, u16 owner, bool leaves, struct 
  */
 static u64 ept_mark(const struct ept *ept)
 {
-	return pt_gen(&ept->pt) + __atomic_load_n(&audit_frees_gen, __ATOMIC_ACQUIRE);
+	return pt_gen(&ept->pt) + __atomic_load_n(&frames_frees_gen, __ATOMIC_ACQUIRE);
 }
 
 unsigned int audit_ept(struct ept *ept, u16 owner, struct audit_report *rep)

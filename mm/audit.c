@@ -74,7 +74,6 @@ unsigned int audit_frames_hv(const struct audit_frame *frames, unsigned int n, s
  * They start at 1, so that a sum of counters is never 0, the mark of a root
  * never audited.
  */
-u64 audit_frees_gen = 1, audit_protects_gen = 1;
 
 /* Every protected frame of a run of leaves: a finding unless it is this CPU's slot's. */
 static void host_run_detail(struct walk *w, u64 va, u64 pa, u64 n, int level)

@@ -52,6 +52,7 @@
 #define KEYHOLE_MM_AUDIT_H
 
 #include <keyhole/types.h>
+#include "mm/frame.h"
 
 #define AUDIT_MAX_REPORTED 4
 
@@ -96,13 +97,10 @@ unsigned int audit_host_changed(struct audit_report *rep);
 #define AUDIT_FULL_EVERY 1024
 bool audit_full_due(void);
 
-/* The frame table's counters: mm/frame.c calls these where a frame is freed or protected. */
-extern u64 audit_frees_gen, audit_protects_gen;
-static inline void audit_note_free(void) { __atomic_add_fetch(&audit_frees_gen, 1, __ATOMIC_RELEASE); }
-static inline void audit_note_protect(void) { __atomic_add_fetch(&audit_protects_gen, 1, __ATOMIC_RELEASE); }
+/* The frame table's change counters (mm/frame.h, bumped by mm/frame.c: the audit only reads them). */
 static inline u64 audit_frames_gen(void)
 {
-	return __atomic_load_n(&audit_frees_gen, __ATOMIC_ACQUIRE) + __atomic_load_n(&audit_protects_gen, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&frames_frees_gen, __ATOMIC_ACQUIRE) + __atomic_load_n(&frames_protects_gen, __ATOMIC_ACQUIRE);
 }
 /* The number of frames in frames[0..n) that keyhole (FRAME_HV) does not own; rep may be NULL. */
 unsigned int audit_frames_hv(const struct audit_frame *frames, unsigned int n, struct audit_report *rep);

@@ -93,6 +93,14 @@ u64 frames_free_count(void);
 /* Calls fn for each maximal run of RAM frames (for the direct map). */
 int frames_for_each_ram_run(int (*fn)(void *arg, mfn_t first, u64 n), void *arg);
 
+/*
+ * The table's change counters, for the incremental audit (mm/audit.c reads
+ * them, mm/frame.c alone bumps them): after every free (an owner change that
+ * can leave a mapping of the frame stale) and every protect.  Allocations
+ * and unprotects are not counted: neither can make a clean audit unclean.
+ */
+extern u64 frames_frees_gen, frames_protects_gen;
+
 #ifdef KEYHOLE_HOSTED
 /*
  * Frame-table entries the allocator's scans have read (tests bound a scan's

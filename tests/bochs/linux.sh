@@ -53,10 +53,13 @@ enough() { [ "$guest_pass" -ge 12 ]; }
 check "all twelve in-guest checks ran" enough
 probe_enough() { [ "$probe_pass" -ge 17 ] && [ "$probe_fail" -eq 0 ]; }
 check "hcprobe: every hypercall from uid 1000 was refused ($probe_pass checks)" probe_enough
+# Not anchored: Linux's serial driver may still be draining an earlier line
+# of /init's through the passed-through COM1 when hcprobe's calls come, and
+# keyhole's line then starts in the middle of it (both share the one UART).
 check "keyhole logged the unprivileged calls it refused" in_serial \
-	"^\[keyhole\] warning: $lx: hypercall DIAG_READ8 \(0x4b480100\) from CPL 3 refused"
+	"\[keyhole\] warning: $lx: hypercall DIAG_READ8 \(0x4b480100\) from CPL 3 refused"
 check "and KVM's numbers from user space the same way" in_serial \
-	"^\[keyhole\] warning: $lx: hypercall KVM \(0xc\) from CPL 3 refused"
+	"\[keyhole\] warning: $lx: hypercall KVM \(0xc\) from CPL 3 refused"
 # The KVM clock and steal time (keyhole/kvm_para.h): keyhole's TSC
 # calibration, the guest's MSR writes as keyhole saw them, and the guest's
 # CLOCK line (TSC ticks and CLOCK_MONOTONIC across a sleep 2) against
