@@ -44,7 +44,7 @@ BENCH_LINUX_GUEST_EXTRA ?= clearcpuid=erms,rep_good
 BENCH_LINUX_GUEST_KERNEL = $(LINUX_CMDLINE) $(BENCH_LINUX_WORKLOAD) $(BENCH_LINUX_GUEST_EXTRA)
 
 $(BENCH_LINUX_INITRD): tools/linux-guest.sh tests/linux/bench-init tests/linux/bench.c tests/linux/hcprobe.c \
-		tests/linux/kvmclock.c include/keyhole/hypercall.h include/keyhole/kvm_para.h
+		tests/linux/kvmclock.c tests/linux/stamp.h include/keyhole/hypercall.h include/keyhole/kvm_para.h
 	@tools/linux-guest.sh initrd $(BENCH_LINUX_DIR) tests/linux/bench-init bench
 
 BENCH_LINUX_STAMP := $(BENCH_LINUX_DIR)/cmdline

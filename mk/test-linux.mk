@@ -22,7 +22,7 @@ $(LINUX_DIR)/bzImage: tools/linux-guest.sh
 	@tools/linux-guest.sh kernel $(LINUX_DIR)
 
 $(LINUX_DIR)/initrd.cpio.gz: tools/linux-guest.sh tests/linux/init tests/linux/hcprobe.c include/keyhole/hypercall.h \
-		tests/linux/kvmclock.c include/keyhole/kvm_para.h
+		tests/linux/kvmclock.c tests/linux/stamp.h include/keyhole/kvm_para.h
 	@tools/linux-guest.sh initrd $(LINUX_DIR) tests/linux/init
 
 # Rebuilt when the command lines change.

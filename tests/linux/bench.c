@@ -33,39 +33,13 @@
 
 #include <keyhole/hypercall.h>
 
-struct stamp {
-	uint64_t tsc, mono_ns;
-};
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t regs[4])
-{
-	__asm__ volatile("cpuid" : "=a"(regs[0]), "=b"(regs[1]), "=c"(regs[2]), "=d"(regs[3]) : "a"(leaf), "c"(sub));
-}
+#include "stamp.h"
 
 static void marker(uint32_t n)
 {
 	uint32_t r[4];
 
 	cpuid(KH_CPUID_BENCH_MARK, n, r);
-}
-
-static struct stamp now(void)
-{
-	struct timespec ts;
-	struct stamp s;
-
-	s.tsc = rdtsc();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	s.mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	return s;
 }
 
 /* fork, exec argv (PATH searched), wait: the child's exit status, or 126/127. */

@@ -32,34 +32,7 @@
 
 #include <keyhole/kvm_para.h>
 
-struct stamp {
-	uint64_t tsc, mono_ns;
-};
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void cpuid(uint32_t leaf, uint32_t regs[4])
-{
-	__asm__ volatile("cpuid" : "=a"(regs[0]), "=b"(regs[1]), "=c"(regs[2]), "=d"(regs[3]) : "a"(leaf), "c"(0));
-}
-
-/* TSC first, then the clock: both reads of a pair in the same order, so a delta covers the same span. */
-static struct stamp now(void)
-{
-	struct timespec ts;
-	struct stamp s;
-
-	s.tsc = rdtsc();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	s.mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	return s;
-}
+#include "stamp.h"
 
 static int cmd_time(char **argv)
 {
@@ -96,7 +69,7 @@ static int cmd_cpuid(unsigned long n, unsigned long min_ms)
 		unsigned long chunk = i < n && n - i < 100 ? n - i : 100;
 
 		for (unsigned long k = 0; k < chunk; k++, i++)
-			cpuid(0, regs);
+			cpuid(0, 0, regs);
 		b = now();
 	}
 	printf("cpuid n=%lu tsc_delta=%llu mono_ns=%llu\n", i, (unsigned long long)(b.tsc - a.tsc),
@@ -128,7 +101,7 @@ static int cmd_sig(void)
 	char text[13];
 	int kvm;
 
-	cpuid(KVM_CPUID_SIGNATURE, sig);
+	cpuid(KVM_CPUID_SIGNATURE, 0, sig);
 	memcpy(text, &sig[1], 4);
 	memcpy(text + 4, &sig[2], 4);
 	memcpy(text + 8, &sig[3], 4);
@@ -140,7 +113,7 @@ static int cmd_sig(void)
 	printf("leaf %#x: eax %#x, signature \"%s\"%s\n", KVM_CPUID_SIGNATURE, sig[0], text,
 	       kvm ? " (KVM's)" : " (not KVM's)");
 	if (kvm && sig[0] >= KVM_CPUID_FEATURES)
-		cpuid(KVM_CPUID_FEATURES, feat);
+		cpuid(KVM_CPUID_FEATURES, 0, feat);
 	printf("leaf %#x: eax %#x (want %#x), edx %#x:", KVM_CPUID_FEATURES, feat[0], KEYHOLE_KVM_FEATURES, feat[3]);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (feat[0] & 1u << names[i].bit)

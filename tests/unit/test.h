@@ -12,6 +12,7 @@
 #ifndef KEYHOLE_TEST_H
 #define KEYHOLE_TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct unit_test {
@@ -50,5 +51,14 @@ int test_expect_panic(void (*fn)(void *), void *arg);
 			test_fail(__FILE__, __LINE__, _m);                      \
 		}                                                               \
 	} while (0)
+
+/* One xorshift64 step (13, 7, 17): the tests' repeatable pseudo-random numbers, from a state each test seeds (not 0). */
+static inline uint64_t test_xorshift(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
 
 #endif

@@ -13,10 +13,7 @@ static const struct mm_range small_ram[] = { { 0x100000, 0x1000000 } }; /* 16 Mi
 static u64 rng_state;
 static u64 rng_next(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return test_xorshift(&rng_state);
 }
 
 /* ---- Issue #15: owners per 2 MiB chunk, per-frame arrays only where a chunk's frames differ ---- */

@@ -212,10 +212,7 @@ static u64 reference_first_fit(u64 from, u64 n, u64 align)
 static u64 rng_state;
 static u64 rng_next(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return test_xorshift(&rng_state);
 }
 
 /* Random allocations and frees on 16 MiB: every answer is the reference's next-fit answer. */

@@ -18,10 +18,7 @@ static u64 rng;
 
 static u64 xorshift(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return test_xorshift(&rng);
 }
 
 TEST(random_sequence_keeps_invariants_and_contents)
