@@ -38,6 +38,19 @@ check "memory map with a usable range, its size in KiB or MiB" in_serial \
 check "memory map total in MiB" in_serial '^\[keyhole\] memory map: [0-9]+ ranges, [0-9]+ MiB usable$'
 check "running on keyhole's own page tables" in_serial "^\[keyhole\] mm: .*running on keyhole's own page tables"
 check "the local APIC is set up: LVTs masked, virtual wire" in_serial '^\[keyhole\] apic: local APIC [0-9]+ \((x2APIC|xAPIC)\): LVTs masked, LINT0 ExtINT, LINT1 NMI'
+# The TSC's rate, measured against the PIT over the first guest's memory
+# zeroing (hv/platform/tsc.c): Bochs's TSC counts ips= instructions per
+# emulated second, so the rate must be that within 1 % (not CPUID's model MHz).
+tsc_line=$(serial_text | grep -E '^\[keyhole\] tsc: [0-9]+ kHz' | head -n 1)
+tsc_khz=$(sed -nE 's/^\[keyhole\] tsc: ([0-9]+) kHz.*/\1/p' <<<"$tsc_line")
+tsc_window=$(sed -nE 's/.* over ([0-9.]+) ms.*/\1/p' <<<"$tsc_line")
+bochs_ips=$(sed -nE 's/^cpu:.*ips=([0-9]+).*/\1/p' "$out/bochsrc" 2>/dev/null)
+if [ "${EMULATOR:-bochs}" = bochs ] && [ -n "$bochs_ips" ]; then
+	tsc_is_ips() {
+		[ -n "$tsc_khz" ] && awk -v k="$tsc_khz" -v i="$bochs_ips" 'BEGIN { d = k * 1000 - i; exit !(d * d <= (0.01 * i) ^ 2) }'
+	}
+	check "the TSC's rate is Bochs's ips=$bochs_ips within 1 % (${tsc_khz:-?} kHz over ${tsc_window:-?} ms of PIT)" tsc_is_ips
+fi
 check "the MADT is read: CPUs and I/O APICs counted" in_serial '^\[keyhole\] acpi: MADT: [1-9][0-9]* CPU\(s\), [1-9][0-9]* I/O APIC'
 check "every I/O APIC pin masked" in_serial '^\[keyhole\] ioapic: [0-9]+ at 0x[0-9a-f]+ \(GSI [0-9]+\): [1-9][0-9]* pins, all masked'
 check "VMX on with EPT" in_serial '^\[keyhole\] vmx: on \(VMCS revision 0x[0-9a-f]+; EPT'
