@@ -21,8 +21,7 @@ struct ept_walk {
 	u16 owner;
 	bool leaves; /* check the leaves' frames too, not only the tables */
 	u64 entries;                /* table entries looked at */
-	u64 run_gpa, run_pa, run_n; /* leaves gathered into one run (ept_leaf()) */
-	int run_level;
+	struct audit_run run;       /* leaves gathered into one run (ept_leaf()); va is the gpa */
 };
 
 /*
@@ -32,34 +31,29 @@ struct ept_walk {
 static void ept_run_flush(struct ept_walk *w)
 {
 	/* The usual case: the run's chunk records answer for it; only a run that is wrong is looked at frame by frame. */
-	if (!w->run_n || frames_owned_by(pa_to_mfn(w->run_pa), w->run_n, w->owner)) {
-		w->run_n = 0;
+	if (!w->run.n || frames_owned_by(pa_to_mfn(w->run.pa), w->run.n, w->owner)) {
+		w->run.n = 0;
 		return;
 	}
-	for (u64 i = 0; i < w->run_n; i++) {
-		mfn_t mfn = _mfn(mfn_x(pa_to_mfn(w->run_pa)) + i);
+	for (u64 i = 0; i < w->run.n; i++) {
+		mfn_t mfn = _mfn(mfn_x(pa_to_mfn(w->run.pa)) + i);
 		u16 owner = frame_owner(mfn);
 		if (owner != w->owner)
 			audit_record(w->rep, &(struct audit_finding){ .kind = AUDIT_FOREIGN,
-								      .va = w->run_gpa + (i << PAGE_SHIFT), .mfn = mfn,
-								      .level = w->run_level, .owner = owner });
+								      .va = w->run.va + (i << PAGE_SHIFT), .mfn = mfn,
+								      .level = w->run.level, .owner = owner });
 	}
-	w->run_n = 0;
+	w->run.n = 0;
 }
 
 static inline void ept_leaf(struct ept_walk *w, u64 gpa, u64 pa, int level)
 {
-	u64 n = pt_level_size(level) >> PAGE_SHIFT, next = w->run_n << PAGE_SHIFT;
+	u64 n = pt_level_size(level) >> PAGE_SHIFT;
 
-	if (w->run_n && level == w->run_level && gpa == w->run_gpa + next && pa == w->run_pa + next) {
-		w->run_n += n;
+	if (audit_run_extend(&w->run, gpa, pa, level, n))
 		return;
-	}
 	ept_run_flush(w);
-	w->run_gpa = gpa;
-	w->run_pa = pa;
-	w->run_n = n;
-	w->run_level = level;
+	audit_run_start(&w->run, gpa, pa, level, n);
 }
 
 static void walk_ept(struct ept_walk *w, u64 table_pa, int level, u64 base)

@@ -24,8 +24,7 @@ struct walk {
 	u64 entries;                 /* table entries looked at */
 	bool ranged;                 /* only the entries for [lo, hi] (inclusive, canonical addresses) */
 	u64 lo, hi;
-	u64 run_va, run_pa, run_n;  /* the run of leaves gathered so far (host_leaf()) */
-	int run_level;
+	struct audit_run run;        /* the run of leaves gathered so far (host_leaf()) */
 };
 
 struct audit_report *audit_report_start(struct audit_report *rep, struct audit_report *local)
@@ -98,9 +97,9 @@ static void host_run_detail(struct walk *w, u64 va, u64 pa, u64 n, int level)
  */
 static void host_run_flush(struct walk *w)
 {
-	if (w->run_n && frames_any_protected(pa_to_mfn(w->run_pa), w->run_n))
-		host_run_detail(w, w->run_va, w->run_pa, w->run_n, w->run_level);
-	w->run_n = 0;
+	if (w->run.n && frames_any_protected(pa_to_mfn(w->run.pa), w->run.n))
+		host_run_detail(w, w->run.va, w->run.pa, w->run.n, w->run.level);
+	w->run.n = 0;
 }
 
 /* The OR of eight entries, each read once. */
@@ -116,17 +115,12 @@ static inline u64 host_group_or(const u64 *t)
 /* `count` leaves of one level, contiguous in both spaces, from va and pa. */
 static inline void host_leaf(struct walk *w, u64 va, u64 pa, int level, unsigned int count)
 {
-	u64 n = (pt_level_size(level) >> PAGE_SHIFT) * count, next = w->run_n << PAGE_SHIFT;
+	u64 n = (pt_level_size(level) >> PAGE_SHIFT) * count;
 
-	if (w->run_n && level == w->run_level && va == w->run_va + next && pa == w->run_pa + next) {
-		w->run_n += n;
+	if (audit_run_extend(&w->run, va, pa, level, n))
 		return;
-	}
 	host_run_flush(w);
-	w->run_va = va;
-	w->run_pa = pa;
-	w->run_n = n;
-	w->run_level = level;
+	audit_run_start(&w->run, va, pa, level, n);
 }
 
 /* Entries [from, to) of a level-`level` table mapping from base. */

@@ -89,6 +89,31 @@ struct audit_frame {
 
 #define AUDIT_EVERY_CPU (~0u)
 
+/*
+ * For the table walkers (here and ept/ept_audit.c): leaves contiguous in
+ * both address spaces, gathered into one run so that one look judges them.
+ * audit_run_extend() adds n frames of level-`level` leaves at va -> pa when
+ * they continue the run; false: the caller judges the run it has and starts
+ * a new one with audit_run_start().
+ */
+struct audit_run {
+	u64 va, pa, n;
+	int level;
+};
+static inline bool audit_run_extend(struct audit_run *r, u64 va, u64 pa, int level, u64 n)
+{
+	u64 next = r->n << PAGE_SHIFT;
+
+	if (!r->n || level != r->level || va != r->va + next || pa != r->pa + next)
+		return false;
+	r->n += n;
+	return true;
+}
+static inline void audit_run_start(struct audit_run *r, u64 va, u64 pa, int level, u64 n)
+{
+	*r = (struct audit_run){ va, pa, n, level };
+}
+
 /* Returns the number of findings (0: clean); rep may be NULL.  The full pass. */
 unsigned int audit_host(struct audit_report *rep);
 /* The same, walking only what changed since the last clean pass (above). */
